@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+//
+// Riad: a library operating system in Swift.
+//
+// Kernel-side modules (Riad, PlatformHvt) build here as ordinary Swift, for
+// unit tests and so that editors see them. The `riad` tool builds the same
+// sources again in Embedded Swift for a kernel (see Sources/RiadBuild).
+import PackageDescription
+
+let package = Package(
+    name: "Riad",
+    products: [
+        .executable(name: "riad", targets: ["riad"]),
+        .executable(name: "riad-hvt", targets: ["riad-hvt"]),
+        .library(name: "Riad", targets: ["Riad"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // The guest/tender boundary: C headers shared by both sides.
+        .target(name: "RiadABI"),
+
+        // Kernel side.
+        .target(name: "Riad"),
+        // Declarations of the hvt C runtime; its sources (runtime/) are
+        // compiled into kernels only, never into host programs.
+        .target(name: "CPlatformHvt", dependencies: ["RiadABI"], exclude: ["runtime"]),
+        .target(name: "PlatformHvt", dependencies: ["Riad", "RiadABI", "CPlatformHvt"]),
+
+        // Host side: the tender.
+        .target(name: "CRiadTender", dependencies: ["RiadABI"]),
+        .target(name: "RiadTender", dependencies: ["RiadABI", "CRiadTender"]),
+        .executableTarget(name: "riad-hvt", dependencies: ["RiadTender"]),
+
+        // Host side: the build tool.
+        .target(name: "RiadBuild"),
+        .executableTarget(
+            name: "riad",
+            dependencies: [
+                "RiadBuild",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // A probe the tests run to check that the tender's seccomp filter kills
+        // a process making a forbidden system call.
+        .executableTarget(
+            name: "riad-seccomp-probe", dependencies: ["RiadTender"],
+            path: "Tests/SeccompProbe"),
+
+        .testTarget(name: "RiadTests", dependencies: ["Riad"]),
+        .testTarget(name: "RiadTenderTests", dependencies: ["RiadTender"]),
+        .testTarget(name: "RiadBuildTests", dependencies: ["RiadBuild"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["RiadBuild", "riad-hvt", "riad", "riad-seccomp-probe"],
+            exclude: []),
+    ]
+)

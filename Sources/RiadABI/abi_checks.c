@@ -1,0 +1,24 @@
+/*
+ * Compile-time checks that our layouts equal Solo5's on x86_64 (sizes and
+ * offsets read from Solo5's headers). A mismatch is a build error.
+ */
+#include <stddef.h>
+#include "riad_elf_abi.h"
+#include "riad_hvt_abi.h"
+#include "riad_mft_abi.h"
+
+_Static_assert(sizeof(struct riad_hvt_boot_info) == 56, "boot info size");
+_Static_assert(offsetof(struct riad_hvt_boot_info, host_features) == 40, "boot info features");
+_Static_assert(sizeof(struct riad_hvt_hc_block_read) == 40, "block read size");
+_Static_assert(offsetof(struct riad_hvt_hc_block_read, ret) == 32, "block read ret");
+_Static_assert(offsetof(struct riad_hvt_hc_net_read, ret) == 24, "net read ret");
+_Static_assert(offsetof(struct riad_hvt_hc_poll, ret) == 16, "poll ret");
+_Static_assert(offsetof(struct riad_hvt_hc_halt, exit_status) == 8, "halt status");
+_Static_assert(sizeof(struct riad_mft_entry) == 104, "manifest entry size");
+_Static_assert(offsetof(struct riad_mft_entry, type) == 68, "manifest entry type");
+_Static_assert(offsetof(struct riad_mft_entry, u) == 72, "manifest entry u");
+_Static_assert(offsetof(struct riad_mft_entry, b) == 88, "manifest entry b");
+_Static_assert(offsetof(struct riad_mft_entry, attached) == 96, "manifest entry attached");
+_Static_assert(sizeof(struct riad_mft) == 8, "manifest header");
+_Static_assert(sizeof(struct riad_note_header) == 20, "note header");
+_Static_assert(sizeof(struct riad_abi1_note) == 36, "abi1 note");

@@ -1,0 +1,164 @@
+/*
+ * riad_hvt_abi.h: the hvt guest/tender boundary (Solo5 hvt ABI version 2).
+ *
+ * One header for both sides. The kernel's bindings (PlatformHvt and its C
+ * runtime) and the tender (RiadTender) import it, so no structure is written
+ * twice. Layouts match Solo5's include/hvt_abi.h on x86_64 so that Riad
+ * kernels run under solo5-hvt and riad-hvt runs Solo5 kernels.
+ *
+ * Rule for changes: any change to a layout, a number or a meaning here is an
+ * ABI change and must bump RIAD_HVT_ABI_VERSION (and break compatibility with
+ * Solo5, so do not, unless Solo5 bumps first).
+ *
+ * Guest pointers are carried as riad_gpa_t (a guest-physical address, the
+ * same as the guest's virtual address because the guest is identity-mapped).
+ * The tender can never dereference one by accident: it must translate it
+ * through its bounds-checked guest-memory accessor.
+ */
+#ifndef RIAD_HVT_ABI_H
+#define RIAD_HVT_ABI_H
+
+#include <stdint.h>
+
+#define RIAD_HVT_ABI_VERSION 2
+
+/* Lowest guest address at which a kernel may be loaded. */
+#define RIAD_HVT_GUEST_MIN_BASE 0x100000ULL
+
+/* Hypercall n is an `outl` of a 32-bit guest address to port BASE + n. */
+#define RIAD_HVT_HYPERCALL_PIO_BASE 0x500
+
+/* A guest-physical address. Never a host pointer. */
+typedef uint64_t riad_gpa_t;
+
+/* Feature bits offered by the tender in host_features (none used by Riad). */
+#define RIAD_HVT_FEATURE_RING_IO (1U << 0)
+
+/*
+ * The tender passes the address of this structure in %rdi to the kernel's
+ * entry point. It lives in the read-only low memory below
+ * RIAD_HVT_GUEST_MIN_BASE. Fields are only ever appended.
+ */
+struct riad_hvt_boot_info {
+    uint64_t mem_size;       /* guest memory in bytes */
+    uint64_t kernel_end;     /* first address after the loaded kernel */
+    uint64_t cpu_cycle_freq; /* TSC frequency in Hz */
+    riad_gpa_t cmdline;      /* NUL-terminated command line */
+    riad_gpa_t mft;          /* the tender's copy of the manifest */
+    uint32_t host_features;  /* offered by the tender */
+    uint32_t guest_features; /* accepted by the guest */
+    riad_gpa_t net_ring;     /* 0: Riad uses hypercalls only */
+};
+
+/* Size of the command-line area, including the terminating NUL. */
+#define RIAD_HVT_CMDLINE_SIZE 8192
+
+enum riad_hvt_hypercall {
+    RIAD_HVT_HYPERCALL_WALLTIME = 1,
+    RIAD_HVT_HYPERCALL_PUTS = 2,
+    RIAD_HVT_HYPERCALL_POLL = 3,
+    RIAD_HVT_HYPERCALL_BLOCK_WRITE = 4,
+    RIAD_HVT_HYPERCALL_BLOCK_READ = 5,
+    RIAD_HVT_HYPERCALL_NET_WRITE = 6,
+    RIAD_HVT_HYPERCALL_NET_READ = 7,
+    RIAD_HVT_HYPERCALL_HALT = 8,
+    RIAD_HVT_HYPERCALL_MAX = 9
+};
+
+/*
+ * Result codes in the `ret` fields, as in Solo5's solo5_result_t.
+ */
+enum riad_hvt_result {
+    RIAD_HVT_R_OK = 0,     /* done */
+    RIAD_HVT_R_AGAIN = 1,  /* would block: no frame to read */
+    RIAD_HVT_R_EINVAL = 2, /* bad handle, offset, length or address */
+    RIAD_HVT_R_EUNSPEC = 3 /* host I/O error */
+};
+
+/* WALLTIME: OUT nsecs since the UNIX epoch. */
+struct riad_hvt_hc_walltime {
+    uint64_t nsecs; /* OUT */
+};
+
+/* PUTS: write len bytes at data to the console. */
+struct riad_hvt_hc_puts {
+    riad_gpa_t data; /* IN */
+    uint64_t len;    /* IN */
+};
+
+/* BLOCK_WRITE: write len bytes at data to the device at byte offset. */
+struct riad_hvt_hc_block_write {
+    uint64_t handle; /* IN */
+    uint64_t offset; /* IN: a multiple of the block size */
+    riad_gpa_t data; /* IN */
+    uint64_t len;    /* IN: exactly one block */
+    int32_t ret;     /* OUT: riad_hvt_result */
+};
+
+/* BLOCK_READ: read len bytes at byte offset into data. */
+struct riad_hvt_hc_block_read {
+    uint64_t handle; /* IN */
+    uint64_t offset; /* IN: a multiple of the block size */
+    riad_gpa_t data; /* IN */
+    uint64_t len;    /* IN/OUT */
+    int32_t ret;     /* OUT: riad_hvt_result */
+};
+
+/* NET_WRITE: send one Ethernet frame of len bytes. */
+struct riad_hvt_hc_net_write {
+    uint64_t handle; /* IN */
+    riad_gpa_t data; /* IN */
+    uint64_t len;    /* IN */
+    int32_t ret;     /* OUT: riad_hvt_result */
+};
+
+/* NET_READ: receive one frame into data (capacity len); len is set to its size. */
+struct riad_hvt_hc_net_read {
+    uint64_t handle; /* IN */
+    riad_gpa_t data; /* IN */
+    uint64_t len;    /* IN/OUT */
+    int32_t ret;     /* OUT: riad_hvt_result */
+};
+
+/*
+ * POLL: wait at most timeout_nsecs for input on any device; ready_set has
+ * bit h set when device handle h has input. ret is 1 if anything is ready.
+ */
+struct riad_hvt_hc_poll {
+    uint64_t timeout_nsecs; /* IN: relative to the call */
+    uint64_t ready_set;     /* OUT */
+    int32_t ret;            /* OUT */
+};
+
+/*
+ * HALT: stop the guest. The tender returns exit_status as its own status.
+ * cookie, if not 0, points at RIAD_HVT_HALT_COOKIE_MAX bytes the kernel
+ * leaves for the tender (unused by riad-hvt beyond a bounds check).
+ */
+#define RIAD_HVT_HALT_COOKIE_MAX 512
+
+struct riad_hvt_hc_halt {
+    riad_gpa_t cookie;   /* IN */
+    int32_t exit_status; /* IN */
+};
+
+/*
+ * Guest side: perform hypercall n with the structure at arg. The structure
+ * must live below 4 GiB (guest memory is never larger). The "memory" clobber
+ * is the only barrier x86 needs across the exit.
+ */
+static inline void riad_hvt_hypercall(int n, volatile void *arg)
+{
+#if defined(__x86_64__)
+    __asm__ __volatile__("outl %0, %1"
+                         :
+                         : "a"((uint32_t)(uint64_t)arg),
+                           "d"((uint16_t)(RIAD_HVT_HYPERCALL_PIO_BASE + n))
+                         : "memory");
+#else
+    (void)n;
+    (void)arg;
+#endif
+}
+
+#endif /* RIAD_HVT_ABI_H */
