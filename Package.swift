@@ -26,7 +26,8 @@ let package = Package(
         // Declarations of the hvt C runtime; its sources (runtime/) are
         // compiled into kernels only, never into host programs.
         .target(name: "CPlatformHvt", dependencies: ["RiadABI"], exclude: ["runtime"]),
-        .target(name: "PlatformHvt", dependencies: ["Riad", "RiadABI", "CPlatformHvt"]),
+        .target(
+            name: "PlatformHvt", dependencies: ["Riad", "RiadABI", "CPlatformHvt"], exclude: ["link"]),
 
         // Host side: the tender.
         .target(name: "CRiadTender", dependencies: ["RiadABI"]),

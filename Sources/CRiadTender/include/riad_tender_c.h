@@ -1,0 +1,80 @@
+/*
+ * riad_tender_c.h: the few Linux interfaces Swift cannot import directly.
+ *
+ * ioctl(2) and prctl(2) are variadic and the KVM request numbers are
+ * function-like macros, so both are exposed here as typed inline functions
+ * and constants. Nothing else of the tender is written in C.
+ */
+#ifndef RIAD_TENDER_C_H
+#define RIAD_TENDER_C_H
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/if_tun.h>
+#include <linux/kvm.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/timerfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static inline int riad_ioctl_ptr(int fd, unsigned long request, void *arg)
+{
+    return ioctl(fd, request, arg);
+}
+
+static inline int riad_ioctl_val(int fd, unsigned long request, unsigned long arg)
+{
+    return ioctl(fd, request, arg);
+}
+
+static const unsigned long RIAD_KVM_GET_API_VERSION = KVM_GET_API_VERSION;
+static const unsigned long RIAD_KVM_CREATE_VM = KVM_CREATE_VM;
+static const unsigned long RIAD_KVM_CHECK_EXTENSION = KVM_CHECK_EXTENSION;
+static const unsigned long RIAD_KVM_GET_VCPU_MMAP_SIZE = KVM_GET_VCPU_MMAP_SIZE;
+static const unsigned long RIAD_KVM_GET_SUPPORTED_CPUID = KVM_GET_SUPPORTED_CPUID;
+static const unsigned long RIAD_KVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REGION;
+static const unsigned long RIAD_KVM_CREATE_VCPU = KVM_CREATE_VCPU;
+static const unsigned long RIAD_KVM_SET_CPUID2 = KVM_SET_CPUID2;
+static const unsigned long RIAD_KVM_GET_SREGS = KVM_GET_SREGS;
+static const unsigned long RIAD_KVM_SET_SREGS = KVM_SET_SREGS;
+static const unsigned long RIAD_KVM_GET_REGS = KVM_GET_REGS;
+static const unsigned long RIAD_KVM_SET_REGS = KVM_SET_REGS;
+static const unsigned long RIAD_KVM_RUN = KVM_RUN;
+static const unsigned long RIAD_KVM_GET_TSC_KHZ = KVM_GET_TSC_KHZ;
+static const unsigned long RIAD_TUNSETIFF = TUNSETIFF;
+static const uint32_t RIAD_AUDIT_ARCH_X86_64 = AUDIT_ARCH_X86_64;
+
+/* Room for this many CPUID entries in riad_cpuid (KVM reports ~60). */
+#define RIAD_CPUID_MAX_ENTRIES 128
+
+/* struct kvm_cpuid2 ends in a flexible array; this gives it fixed room. */
+struct riad_cpuid {
+    struct kvm_cpuid2 header;
+    struct kvm_cpuid_entry2 entries[RIAD_CPUID_MAX_ENTRIES];
+};
+
+/* The data of a KVM_EXIT_IO exit, which sits at run + io.data_offset. */
+static inline const void *riad_kvm_io_data(const struct kvm_run *run)
+{
+    return (const uint8_t *)run + run->io.data_offset;
+}
+
+static inline int riad_prctl(int option, unsigned long a2, unsigned long a3)
+{
+    return prctl(option, a2, a3, 0, 0);
+}
+
+static inline int riad_errno(void) { return errno; }
+
+/* A raw system call with no arguments, for the seccomp probe. */
+static inline long riad_syscall0(long number) { return syscall(number); }
+
+#endif /* RIAD_TENDER_C_H */

@@ -1,0 +1,73 @@
+import CPlatformHvt
+import Riad
+
+/// The hvt target's platform: console, clocks and sleep through the Solo5
+/// hvt hypercalls, by way of the kernel's C runtime.
+public struct HvtPlatform: Platform {
+    public let arguments: [String]
+
+    public init() {
+        arguments = Self.split(commandLine: riad_hvt_cmdline())
+    }
+
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                riad_hvt_console_write(chars.baseAddress, chars.count)
+            }
+        }
+    }
+
+    public func monotonicNanoseconds() -> UInt64 { riad_hvt_monotonic_ns() }
+
+    public func wallClockNanoseconds() -> UInt64 { riad_hvt_wall_ns() }
+
+    public func sleep(until deadline: UInt64) {
+        // POLL returns early when a device has input; keep waiting until the
+        // deadline, because nothing here reads that input yet.
+        while riad_hvt_monotonic_ns() < deadline {
+            _ = riad_hvt_yield(deadline)
+        }
+    }
+
+    /// Waits until `deadline` or until a device has input. Returns the set of
+    /// device handles with input (bit h for handle h), 0 on timeout.
+    public func yield(until deadline: UInt64) -> UInt64 { riad_hvt_yield(deadline) }
+
+    /// Stops the kernel now with `status`.
+    public func exit(_ status: Int32) -> Never { riad_hvt_halt(status) }
+
+    /// Stops the kernel with `message` and `ExitStatus.abort`.
+    public func abort(_ message: String) -> Never {
+        var copy = message.utf8.map { CChar(bitPattern: $0) }
+        copy.append(0)
+        riad_hvt_abort(copy)
+    }
+
+    /// The allocator's statistics.
+    public func heapStatistics() -> riad_heap_stats {
+        var stats = riad_heap_stats()
+        riad_hvt_heap_stats(&stats)
+        return stats
+    }
+
+    static func split(commandLine: UnsafePointer<CChar>?) -> [String] {
+        guard let commandLine else { return [] }
+        var words: [String] = []
+        var current: [UInt8] = []
+        var index = 0
+        while true {
+            let byte = UInt8(bitPattern: commandLine[index])
+            if byte == 0 || byte == UInt8(ascii: " ") {
+                if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+                current.removeAll()
+                if byte == 0 { break }
+            } else {
+                current.append(byte)
+            }
+            index += 1
+        }
+        return words
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+
+/// Builds a unikernel folder into a kernel image for a target.
+///
+/// The kernel-side libraries (Riad, PlatformHvt and the C runtime) are
+/// compiled once per checkout into `.build/riad-kernel/<target>/` and shared
+/// by every unikernel; the application and its generated wiring go into the
+/// unikernel's own `_build/<target>/`. Every step is skipped when its output
+/// is newer than its inputs and was made by the same command, so a second
+/// build with nothing changed runs no compiler.
+public struct KernelBuilder {
+    /// The Riad checkout (the folder with Package.swift).
+    public let root: URL
+    public let toolchain: Toolchain
+    public var verbose = false
+    /// Called with a line of progress ("compiling Riad", "linking hello.hvt").
+    public var progress: (String) -> Void = { _ in }
+
+    public init(root: URL, toolchain: Toolchain) {
+        self.root = root
+        self.toolchain = toolchain
+    }
+
+    /// Finds the Riad checkout holding `start` or one of its parents.
+    public static func findRoot(from start: URL) -> URL? {
+        var directory = start.standardizedFileURL
+        while directory.path != "/" {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Sources/Riad").path),
+                FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path)
+            {
+                return directory
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    /// Reads the manifest in `unikernel`.
+    public static func manifest(in unikernel: URL) throws(BuildError) -> UnikernelManifest {
+        let file = unikernel.appendingPathComponent(UnikernelManifest.fileName)
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw BuildError(
+                "\(file.path): cannot read the manifest (is \(unikernel.path) a unikernel folder?)")
+        }
+        do {
+            return try UnikernelManifest(text: text, file: file.path)
+        } catch {
+            throw BuildError(error.description)
+        }
+    }
+
+    /// Builds `unikernel` for hvt and returns the image's path.
+    public func buildHvt(unikernel: URL) throws(BuildError) -> URL {
+        let manifest = try Self.manifest(in: unikernel)
+        let libraries = try buildHvtLibraries()
+        let out = unikernel.appendingPathComponent("_build/hvt")
+        try makeDirectory(out)
+
+        // Configure: generated files are rewritten only when they change, so
+        // that an unchanged configuration does not trigger a rebuild.
+        let mainFile = out.appendingPathComponent("riad_main.swift")
+        let notesFile = out.appendingPathComponent("riad_notes.c")
+        try writeIfChanged(Wiring.hvtMain(manifest), to: mainFile)
+        try writeIfChanged(Wiring.hvtNotes(manifest), to: notesFile)
+
+        let sources = try swiftSources(in: unikernel)
+        guard !sources.isEmpty else {
+            throw BuildError("\(unikernel.path): no Swift sources next to \(UnikernelManifest.fileName)")
+        }
+        let appObject = out.appendingPathComponent("app.o")
+        try step(
+            "compiling \(manifest.name)", output: appObject, inputs: sources + [mainFile] + libraries.modules,
+            command: [toolchain.swiftc] + swiftFlags(libraries: libraries.directory)
+                + ["-module-name", "Unikernel", "-c", "-o", appObject.path]
+                + (sources + [mainFile]).map(\.path))
+        let notesObject = out.appendingPathComponent("riad_notes.o")
+        try step(
+            "compiling the manifest note", output: notesObject, inputs: [notesFile],
+            command: [toolchain.clang] + cFlags + ["-c", "-o", notesObject.path, notesFile.path])
+
+        let image = out.appendingPathComponent("\(manifest.name).hvt")
+        let objects = libraries.objects + [appObject, notesObject]
+        let script = root.appendingPathComponent("Sources/PlatformHvt/link/hvt.lds")
+        try step(
+            "linking \(manifest.name).hvt", output: image, inputs: objects + [script],
+            command: [
+                toolchain.lld, "-static", "-nostdlib", "--gc-sections", "-z", "noexecstack",
+                "-z", "max-page-size=4096", "--strip-all", "-T", script.path, "-o", image.path,
+            ] + objects.map(\.path)
+                + ["\(toolchain.embeddedLibraries)/libswiftUnicodeDataTables.a"])
+        return image
+    }
+
+    /// The compiled kernel-side libraries for hvt.
+    struct Libraries {
+        let directory: URL
+        let objects: [URL]
+        /// The .swiftmodule files an application compiles against.
+        let modules: [URL]
+    }
+
+    func buildHvtLibraries() throws(BuildError) -> Libraries {
+        let directory = root.appendingPathComponent(".build/riad-kernel/hvt")
+        try makeDirectory(directory)
+        var objects: [URL] = []
+        let runtime = root.appendingPathComponent("Sources/CPlatformHvt/runtime")
+        let headers =
+            try files(in: root.appendingPathComponent("Sources/CPlatformHvt/include"), ext: ["h"])
+            + files(in: root.appendingPathComponent("Sources/RiadABI/include"), ext: ["h"])
+            + files(in: runtime, ext: ["h"])
+        for source in try files(in: runtime, ext: ["c", "S"]) {
+            let object = directory.appendingPathComponent(
+                "runtime-\(source.deletingPathExtension().lastPathComponent).o")
+            try step(
+                "compiling runtime/\(source.lastPathComponent)", output: object, inputs: [source] + headers,
+                command: [toolchain.clang] + cFlags + [
+                    "-I", runtime.path, "-c", "-o", object.path, source.path,
+                ])
+            objects.append(object)
+        }
+        var modules: [URL] = []
+        for module in ["Riad", "PlatformHvt"] {
+            let sources = try swiftSources(in: root.appendingPathComponent("Sources/\(module)"))
+            let object = directory.appendingPathComponent("\(module).o")
+            let interface = directory.appendingPathComponent("\(module).swiftmodule")
+            try step(
+                "compiling \(module)", output: object, inputs: sources + modules + headers,
+                command: [toolchain.swiftc] + swiftFlags(libraries: directory)
+                    + [
+                        "-module-name", module, "-emit-module", "-emit-module-path", interface.path,
+                        "-c", "-o", object.path,
+                    ] + sources.map(\.path))
+            objects.append(object)
+            modules.append(interface)
+        }
+        return Libraries(directory: directory, objects: objects, modules: modules)
+    }
+
+    /// Embedded Swift for a freestanding x86-64 kernel.
+    func swiftFlags(libraries: URL) -> [String] {
+        [
+            "-target", Toolchain.kernelTriple, "-enable-experimental-feature", "Embedded", "-wmo",
+            "-parse-as-library", "-Osize", "-Xcc", "-fno-pic", "-Xcc", "-mno-red-zone",
+            "-Xfrontend", "-disable-stack-protector", "-I", libraries.path,
+            "-I", root.appendingPathComponent("Sources/RiadABI/include").path,
+            "-I", root.appendingPathComponent("Sources/CPlatformHvt/include").path,
+        ]
+    }
+
+    var cFlags: [String] {
+        [
+            "-target", "x86_64-unknown-none-elf", "-ffreestanding", "-fno-pic", "-mno-red-zone",
+            "-fno-stack-protector", "-fno-builtin", "-O2", "-Wall", "-Werror", "-ffunction-sections",
+            "-fdata-sections",
+            "-I", root.appendingPathComponent("Sources/RiadABI/include").path,
+            "-I", root.appendingPathComponent("Sources/CPlatformHvt/include").path,
+        ]
+    }
+
+    // MARK: - Steps
+
+    /// Runs `command` unless `output` is newer than every input and the stamp
+    /// beside it records the same command.
+    func step(_ title: String, output: URL, inputs: [URL], command: [String]) throws(BuildError) {
+        let stamp = output.appendingPathExtension("cmd")
+        let recorded = try? String(contentsOf: stamp, encoding: .utf8)
+        let line = command.joined(separator: " ")
+        if recorded == line, let built = modificationDate(output),
+            inputs.allSatisfy({ (modificationDate($0) ?? .distantFuture) <= built })
+        {
+            return
+        }
+        progress(title)
+        if verbose { progress("  " + line) }
+        try run(command, title: title)
+        do { try line.write(to: stamp, atomically: true, encoding: .utf8) } catch {
+            throw BuildError("cannot write \(stamp.path): \(error.localizedDescription)")
+        }
+    }
+
+    func run(_ command: [String], title: String) throws(BuildError) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        do { try process.run() } catch {
+            throw BuildError("cannot run \(command[0]): \(error.localizedDescription)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BuildError(
+                "\(title) failed (\(URL(fileURLWithPath: command[0]).lastPathComponent) exited with \(process.terminationStatus))"
+            )
+        }
+    }
+
+    func modificationDate(_ file: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date
+    }
+
+    func makeDirectory(_ directory: URL) throws(BuildError) {
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch
+        {
+            throw BuildError("cannot create \(directory.path): \(error.localizedDescription)")
+        }
+    }
+
+    func writeIfChanged(_ text: String, to file: URL) throws(BuildError) {
+        if (try? String(contentsOf: file, encoding: .utf8)) == text { return }
+        do { try text.write(to: file, atomically: true, encoding: .utf8) } catch {
+            throw BuildError("cannot write \(file.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Files directly in `directory` with one of the extensions, sorted.
+    func files(in directory: URL, ext: [String]) throws(BuildError) -> [URL] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else {
+            return []
+        }
+        return names.sorted().filter { ext.contains(URL(fileURLWithPath: $0).pathExtension) }
+            .map { directory.appendingPathComponent($0) }
+    }
+
+    /// The Swift files of a module or unikernel: its folder and subfolders,
+    /// except build output.
+    func swiftSources(in directory: URL) throws(BuildError) -> [URL] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory.path) else {
+            throw BuildError("\(directory.path): no such folder")
+        }
+        var found: [URL] = []
+        while let path = enumerator.nextObject() as? String {
+            if path.hasPrefix("_build") || path.hasPrefix(".") { continue }
+            if path.hasSuffix(".swift") { found.append(directory.appendingPathComponent(path)) }
+        }
+        return found.sorted { $0.path < $1.path }
+    }
+}

@@ -1,0 +1,135 @@
+/// A unikernel's manifest, `unikernel.toml`: its name, its entry type and the
+/// devices it needs. See docs/manifest.md.
+///
+///     name = "echo"
+///     entry = "Echo"
+///
+///     [[device]]
+///     name = "service"
+///     kind = "net"
+///
+///     [hvt]
+///     memory = 32
+public struct UnikernelManifest: Equatable {
+    public enum DeviceKind: String, Equatable, CaseIterable {
+        case net
+        case block
+    }
+
+    public struct Device: Equatable {
+        public let name: String
+        public let kind: DeviceKind
+    }
+
+    public let name: String
+    /// The Swift type whose `start(platform:)` the generated main calls.
+    public let entry: String
+    public let devices: [Device]
+    /// `riad run`'s default `--mem` on hvt, in MiB.
+    public let hvtMemoryMiB: Int
+
+    /// The file name looked for in a unikernel's folder.
+    public static let fileName = "unikernel.toml"
+
+    /// Parses and checks a manifest; `file` names it in errors.
+    public init(text: String, file: String) throws(TOMLError) {
+        let tables = try TOML.parse(text, file: file)
+        func fail(_ line: Int, _ message: String) -> TOMLError {
+            TOMLError(file: file, line: line, message: message)
+        }
+        func string(_ table: TOMLTable, _ key: String) throws(TOMLError) -> String {
+            guard let entry = table[key] else {
+                throw fail(
+                    table.line, "missing key `\(key)`\(table.name.isEmpty ? "" : " in [\(table.name)]")")
+            }
+            guard case .string(let value) = entry.value else {
+                throw fail(entry.line, "`\(key)` must be a string, found \(entry.value.typeName)")
+            }
+            return value
+        }
+        func checkKeys(_ table: TOMLTable, _ known: [String]) throws(TOMLError) {
+            for entry in table.entries where !known.contains(entry.key) {
+                let place = table.name.isEmpty ? "at the top level" : "in [\(table.name)]"
+                throw fail(
+                    entry.line,
+                    "unknown key `\(entry.key)` \(place); expected one of: \(known.joined(separator: ", "))")
+            }
+        }
+
+        let top = tables[0]
+        try checkKeys(top, ["name", "entry"])
+        name = try string(top, "name")
+        guard Self.isValidName(name) else {
+            throw fail(
+                top["name"]!.line,
+                "name `\(name)` must be 1 to 63 lower-case letters, digits or '-', starting with a letter")
+        }
+        entry = try string(top, "entry")
+        guard Self.isIdentifier(entry) else {
+            throw fail(top["entry"]!.line, "entry `\(entry)` must be a Swift type name")
+        }
+
+        var devices: [Device] = []
+        var memory = 32
+        for table in tables.dropFirst() {
+            switch table.name {
+            case "device":
+                try checkKeys(table, ["name", "kind"])
+                let deviceName = try string(table, "name")
+                guard Self.isValidName(deviceName) else {
+                    throw fail(
+                        table["name"]!.line,
+                        "device name `\(deviceName)` must be 1 to 63 lower-case letters, digits or '-', starting with a letter"
+                    )
+                }
+                guard !devices.contains(where: { $0.name == deviceName }) else {
+                    throw fail(table["name"]!.line, "device `\(deviceName)` is declared twice")
+                }
+                let kindText = try string(table, "kind")
+                guard let kind = DeviceKind(rawValue: kindText) else {
+                    throw fail(
+                        table["kind"]!.line,
+                        "unknown device kind `\(kindText)`; expected one of: "
+                            + DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                devices.append(Device(name: deviceName, kind: kind))
+            case "hvt":
+                try checkKeys(table, ["memory"])
+                if let entry = table["memory"] {
+                    guard case .integer(let value) = entry.value, value >= 2, value <= 4096 else {
+                        throw fail(entry.line, "`memory` must be an integer number of MiB from 2 to 4096")
+                    }
+                    memory = value
+                }
+            default:
+                throw fail(table.line, "unknown table [\(table.name)]; expected [[device]] or [hvt]")
+            }
+        }
+        guard devices.count <= 63 else { throw fail(1, "at most 63 devices can be declared") }
+        self.devices = devices
+        self.hvtMemoryMiB = memory
+    }
+
+    static func isValidName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, bytes.count <= 63, first >= UInt8(ascii: "a"),
+            first <= UInt8(ascii: "z")
+        else { return false }
+        return bytes.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+                || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
+        }
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard let first = bytes.first, !(first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
+            return false
+        }
+        return bytes.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+                || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z"))
+                || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_")
+        }
+    }
+}

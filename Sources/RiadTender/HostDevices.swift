@@ -1,0 +1,143 @@
+import CRiadTender
+import Glibc
+
+/// A network device: a host tap interface, opened without the packet-info
+/// header so that each read or write is exactly one Ethernet frame.
+struct TapDevice {
+    let handle: UInt64
+    let fd: Int32
+    let mac: [UInt8]
+    let mtu: UInt16 = 1500
+
+    /// Attaches to the existing tap interface `interface`.
+    init(handle: UInt64, name: String, interface: String, mac: [UInt8]?) throws(TenderError) {
+        self.handle = handle
+        guard interface.utf8.count < Int(IFNAMSIZ) else {
+            throw TenderError("--net:\(name)=\(interface): interface names are at most 15 bytes")
+        }
+        // TUNSETIFF would quietly create a new, unconfigured interface; a user
+        // who mistyped a name would get a kernel nobody can reach.
+        guard if_nametoindex(interface) != 0 else {
+            throw TenderError(
+                "--net:\(name)=\(interface): no such interface (create it with "
+                    + "`ip tuntap add dev \(interface) mode tap && ip link set \(interface) up`)")
+        }
+        fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw TenderError("--net:\(name)=\(interface): cannot open /dev/net/tun: \(errnoString())")
+        }
+        var request = ifreq()
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { name in
+            for (i, byte) in interface.utf8.enumerated() { name[i] = byte }
+        }
+        request.ifr_ifru.ifru_flags = Int16(IFF_TAP | IFF_NO_PI)
+        guard riad_ioctl_ptr(fd, RIAD_TUNSETIFF, &request) == 0 else {
+            let reason = errnoString()
+            close(fd)
+            throw TenderError(
+                "--net:\(name)=\(interface): cannot attach (is it a tap device, free, "
+                    + "and are you root?): \(reason)")
+        }
+        self.mac = mac ?? Self.randomMAC()
+    }
+
+    /// A random locally administered unicast address.
+    static func randomMAC() -> [UInt8] {
+        var mac = [UInt8](repeating: 0, count: 6)
+        _ = mac.withUnsafeMutableBytes { getrandom($0.baseAddress, 6, 0) }
+        mac[0] = (mac[0] & 0xfe) | 0x02
+        return mac
+    }
+}
+
+/// A block device: a host file read and written with pread/pwrite.
+struct FileBlockDevice {
+    let handle: UInt64
+    let fd: Int32
+    let blockSize: UInt16
+    /// Bytes: the file's size rounded down to whole blocks.
+    let capacity: UInt64
+
+    init(handle: UInt64, name: String, path: String, blockSize: UInt16) throws(TenderError) {
+        self.handle = handle
+        self.blockSize = blockSize
+        fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw TenderError("--block:\(name)=\(path): cannot open: \(errnoString())")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw TenderError("--block:\(name)=\(path): not a regular file")
+        }
+        capacity = UInt64(info.st_size) / UInt64(blockSize) * UInt64(blockSize)
+        guard capacity > 0 else {
+            close(fd)
+            throw TenderError(
+                "--block:\(name)=\(path): the file is smaller than one \(blockSize)-byte block")
+        }
+    }
+
+    /// Whether `[offset, offset + length)` is whole blocks inside the device.
+    func accepts(offset: UInt64, length: UInt64) -> Bool {
+        let size = UInt64(blockSize)
+        let (end, overflow) = offset.addingReportingOverflow(length)
+        return !overflow && length > 0 && offset % size == 0 && length % size == 0
+            && end <= capacity
+    }
+}
+
+/// Waits for device input or a deadline: epoll over the tap devices and a
+/// timerfd, which gives the nanosecond timeouts POLL asks for.
+struct Poller {
+    let epollFD: Int32
+    let timerFD: Int32
+    static let timerTag: UInt64 = .max
+
+    init(taps: [TapDevice]) throws(TenderError) {
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_CLOEXEC | TFD_NONBLOCK))
+        guard epollFD >= 0, timerFD >= 0 else {
+            throw TenderError("cannot create the poller: \(errnoString())")
+        }
+        try add(fd: timerFD, tag: Self.timerTag)
+        for tap in taps { try add(fd: tap.fd, tag: tap.handle) }
+    }
+
+    private func add(fd: Int32, tag: UInt64) throws(TenderError) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = tag
+        guard epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 else {
+            throw TenderError("epoll_ctl failed: \(errnoString())")
+        }
+    }
+
+    /// Waits up to `timeout` nanoseconds; returns the handles with input.
+    func wait(timeoutNanoseconds timeout: UInt64) -> UInt64 {
+        var events = (epoll_event(), epoll_event(), epoll_event(), epoll_event())
+        var waitMilliseconds: Int32 = 0
+        if timeout > 0 {
+            // Setting the timer also clears an expiry left from an earlier wait.
+            var spec = itimerspec()
+            spec.it_value.tv_sec = Int(min(timeout / 1_000_000_000, UInt64(Int32.max)))
+            spec.it_value.tv_nsec = Int(timeout % 1_000_000_000)
+            timerfd_settime(timerFD, 0, &spec, nil)
+            waitMilliseconds = -1
+        }
+        let count = withUnsafeMutableBytes(of: &events) { buffer in
+            epoll_wait(
+                epollFD, buffer.baseAddress!.assumingMemoryBound(to: epoll_event.self), 4,
+                waitMilliseconds)
+        }
+        guard count > 0 else { return 0 }
+        var ready: UInt64 = 0
+        withUnsafeBytes(of: &events) { buffer in
+            let list = buffer.bindMemory(to: epoll_event.self)
+            for event in list.prefix(Int(count)) where event.data.u64 < 64 {
+                ready |= 1 << event.data.u64
+            }
+        }
+        return ready
+    }
+}

@@ -1,0 +1,202 @@
+import CRiadTender
+import Glibc
+import RiadABI
+
+/// riad-hvt from the command line to the guest's exit status.
+///
+/// Order matters: everything that can fail because of the user or the
+/// kernel file (options, ELF, notes, devices) is checked before a VM exists;
+/// the seccomp filter goes on last, just before the first instruction.
+public struct HvtTender {
+    let options: TenderOptions
+
+    public init(options: TenderOptions) { self.options = options }
+
+    /// Memory the kernel needs above its image at the very least (its stack).
+    static let minimumStack: UInt64 = 0x10000
+
+    /// Boots the kernel and runs it to its end. Returns its exit status.
+    public func run(installSeccomp: Bool = true) throws(TenderError) -> Int32 {
+        let memorySize = (options.memoryMiB << 20) / X86Layout.largePageSize * X86Layout.largePageSize
+        let file = try readKernel(options.kernel)
+        let image = try ELFImage(bytes: file, name: options.kernel, guestMemorySize: memorySize)
+        try image.checkABI()
+        var manifest = try image.manifest()
+        let devices = try attachDevices(to: &manifest)
+        try manifest.checkAllAttached()
+        try checkUnusedOptions(manifest)
+
+        let memory = try GuestMemory(size: memorySize)
+        try image.load(into: memory.all)
+        // The kernel's stack starts at the top of memory and grows down; the
+        // runtime keeps its heap below a guard, but the image must leave room.
+        guard image.kernelEnd + Self.minimumStack <= memorySize else {
+            throw TenderError(
+                "\(options.kernel) needs more memory than --mem=\(options.memoryMiB) gives it")
+        }
+        let machine = try KVMMachine(memory: memory)
+        X86Layout.writeTables(into: memory)
+        try writeBootInfo(
+            into: memory, kernelEnd: image.kernelEnd, tscFrequency: machine.tscFrequency,
+            manifest: manifest.bytes())
+        try machine.setRegisters(entry: image.entry)
+
+        let hypercalls = Hypercalls(
+            memory: memory, taps: Dictionary(uniqueKeysWithValues: devices.taps.map { ($0.handle, $0) }),
+            blocks: Dictionary(uniqueKeysWithValues: devices.blocks.map { ($0.handle, $0) }),
+            poller: try Poller(taps: devices.taps))
+        if installSeccomp { try Seccomp.install() }
+        return try runLoop(machine, hypercalls)
+    }
+
+    private func readKernel(_ path: String) throws(TenderError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TenderError("\(path): cannot open the kernel: \(errnoString())") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw TenderError("\(path): not a regular file")
+        }
+        guard info.st_size <= 1 << 30 else { throw TenderError("\(path): larger than 1 GiB") }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count == Int(info.st_size) else { throw TenderError("\(path): short read") }
+        return bytes
+    }
+
+    private func attachDevices(to manifest: inout Manifest) throws(TenderError) -> (
+        taps: [TapDevice], blocks: [FileBlockDevice]
+    ) {
+        var taps: [TapDevice] = []
+        var blocks: [FileBlockDevice] = []
+        for (name, interface) in options.nets.sorted(by: { $0.key < $1.key }) {
+            guard let handle = manifest.device(named: name)?.handle else {
+                throw undeclared("--net:\(name)=\(interface)", name, manifest)
+            }
+            let tap = try TapDevice(
+                handle: UInt64(handle), name: name, interface: interface, mac: options.netMACs[name])
+            try manifest.attachNet(name: name, fd: tap.fd, mac: tap.mac, mtu: tap.mtu)
+            taps.append(tap)
+        }
+        for (name, path) in options.blocks.sorted(by: { $0.key < $1.key }) {
+            guard let handle = manifest.device(named: name)?.handle else {
+                throw undeclared("--block:\(name)=\(path)", name, manifest)
+            }
+            let device = try FileBlockDevice(
+                handle: UInt64(handle), name: name, path: path, blockSize: options.sectorSizes[name] ?? 512)
+            try manifest.attachBlock(
+                name: name, fd: device.fd, capacity: device.capacity, blockSize: device.blockSize)
+            blocks.append(device)
+        }
+        return (taps, blocks)
+    }
+
+    /// An option for a device the kernel does not declare: a typo, or the
+    /// wrong kernel.
+    private func undeclared(_ option: String, _ name: String, _ manifest: Manifest) -> TenderError {
+        let declared = manifest.devices.map { "\($0.kind.noun) '\($0.name)'" }
+        return TenderError(
+            "\(option): \(options.kernel) declares no device '\(name)' (it declares "
+                + (declared.isEmpty ? "no devices" : declared.joined(separator: ", ")) + ")")
+    }
+
+    /// `--net-mac` or `--block-sector-size` for a device never attached is a mistake.
+    private func checkUnusedOptions(_ manifest: Manifest) throws(TenderError) {
+        for name in options.netMACs.keys where options.nets[name] == nil {
+            throw TenderError("--net-mac:\(name) given, but no --net:\(name)=IFACE")
+        }
+        for name in options.sectorSizes.keys where options.blocks[name] == nil {
+            throw TenderError("--block-sector-size:\(name) given, but no --block:\(name)=PATH")
+        }
+    }
+
+    /// Boot info at 0x10000, followed by the manifest and the command line.
+    private func writeBootInfo(
+        into memory: GuestMemory, kernelEnd: UInt64, tscFrequency: UInt64, manifest: [UInt8]
+    ) throws(TenderError) {
+        let manifestAddress = X86Layout.bootInfoBase + UInt64(MemoryLayout<riad_hvt_boot_info>.size)
+        let cmdlineAddress = manifestAddress + UInt64(manifest.count + 7) / 8 * 8
+        let commandLine = Array(options.kernelArguments.joined(separator: " ").utf8)
+        guard commandLine.count < Int(RIAD_HVT_CMDLINE_SIZE) else {
+            throw TenderError(
+                "the kernel's command line is \(commandLine.count) bytes; at most "
+                    + "\(RIAD_HVT_CMDLINE_SIZE - 1) fit")
+        }
+        let info = riad_hvt_boot_info(
+            mem_size: memory.size, kernel_end: kernelEnd, cpu_cycle_freq: tscFrequency,
+            cmdline: cmdlineAddress, mft: manifestAddress, host_features: 0, guest_features: 0,
+            net_ring: 0)
+        memory.write(info, at: X86Layout.bootInfoBase)
+        let all = memory.all
+        all.baseAddress!.advanced(by: Int(manifestAddress)).copyMemory(
+            from: manifest, byteCount: manifest.count)
+        all.baseAddress!.advanced(by: Int(cmdlineAddress)).copyMemory(
+            from: commandLine, byteCount: commandLine.count)
+        all[Int(cmdlineAddress) + commandLine.count] = 0
+    }
+
+    private func runLoop(_ machine: KVMMachine, _ hypercalls: Hypercalls) throws(TenderError) -> Int32 {
+        let run = machine.run
+        let base = UInt32(RIAD_HVT_HYPERCALL_PIO_BASE)
+        while true {
+            if riad_ioctl_val(machine.vcpuFD, RIAD_KVM_RUN, 0) < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EFAULT {
+                    throw TenderError(
+                        "the kernel touched memory KVM could not map (rip=0x\(hex(machine.instructionPointer())))"
+                    )
+                }
+                throw TenderError("KVM_RUN failed: \(errnoString())")
+            }
+            switch Int32(run.pointee.exit_reason) {
+            case KVM_EXIT_IO:
+                let io = run.pointee.io
+                let port = UInt32(io.port)
+                guard io.direction == UInt8(KVM_EXIT_IO_OUT), io.size == 4, io.count == 1,
+                    port > base, port < base + UInt32(RIAD_HVT_HYPERCALL_MAX.rawValue)
+                else {
+                    throw TenderError(
+                        "the kernel accessed I/O port 0x\(hex(port)) (\(io.size) bytes, "
+                            + "\(io.direction == UInt8(KVM_EXIT_IO_OUT) ? "out" : "in")), "
+                            + "which is not a hypercall (rip=0x\(hex(machine.instructionPointer())))")
+                }
+                let argument = riad_kvm_io_data(run).loadUnaligned(as: UInt32.self)
+                switch try hypercalls.handle(number: Int(port - base), argument: UInt64(argument)) {
+                case .resume: continue
+                case .halt(let status): return status
+                }
+            case KVM_EXIT_HLT:
+                throw TenderError("the kernel executed hlt instead of the HALT hypercall")
+            case KVM_EXIT_SHUTDOWN:
+                throw TenderError(
+                    "the kernel triple-faulted (rip=0x\(hex(machine.instructionPointer())))")
+            case KVM_EXIT_MMIO:
+                throw TenderError(
+                    "the kernel accessed 0x\(hex(run.pointee.mmio.phys_addr)), outside its memory "
+                        + "(rip=0x\(hex(machine.instructionPointer())))")
+            case KVM_EXIT_FAIL_ENTRY:
+                throw TenderError(
+                    "KVM could not enter the kernel (hardware reason 0x"
+                        + "\(hex(run.pointee.fail_entry.hardware_entry_failure_reason)))")
+            case KVM_EXIT_INTERNAL_ERROR:
+                throw TenderError(
+                    "KVM could not run the kernel (internal error \(run.pointee.internal.suberror), "
+                        + "rip=0x\(hex(machine.instructionPointer())), data \(internalData(run)))")
+            default:
+                throw TenderError(
+                    "unexpected KVM exit \(run.pointee.exit_reason) "
+                        + "(rip=0x\(hex(machine.instructionPointer())))")
+            }
+        }
+    }
+}
+
+/// The words KVM adds to an internal-error exit (exit qualification and the
+/// like), for the message.
+private func internalData(_ run: UnsafeMutablePointer<kvm_run>) -> String {
+    let count = min(Int(run.pointee.internal.ndata), 16)
+    return withUnsafeBytes(of: run.pointee.internal.data) { words in
+        (0..<count).map { "0x" + hex(words.load(fromByteOffset: $0 * 8, as: UInt64.self)) }
+            .joined(separator: " ")
+    }
+}

@@ -1,0 +1,131 @@
+import RiadABI
+
+/// The command line of riad-hvt, which is solo5-hvt's:
+///
+///     riad-hvt [--mem=MB] [--net:NAME=IFACE] [--net-mac:NAME=HWADDR]
+///              [--block:NAME=PATH] [--block-sector-size:NAME=N] [--] KERNEL [ARGS...]
+///
+/// Options come before the kernel; everything after the kernel is the
+/// kernel's own command line and is passed on untouched.
+public struct TenderOptions: Equatable {
+    public var memoryMiB: UInt64 = 512
+    /// Network devices by manifest name: host tap interface.
+    public var nets: [String: String] = [:]
+    /// Chosen MAC addresses by manifest name.
+    public var netMACs: [String: [UInt8]] = [:]
+    /// Block devices by manifest name: host file.
+    public var blocks: [String: String] = [:]
+    public var sectorSizes: [String: UInt16] = [:]
+    public var kernel: String = ""
+    public var kernelArguments: [String] = []
+    public var showHelp = false
+
+    public init() {}
+
+    public static let usage = """
+        usage: riad-hvt [OPTIONS] [--] KERNEL [ARGS...]
+        Runs an hvt unikernel on KVM.
+
+        options:
+          --mem=MB                      guest memory in MiB (default 512; rounded down to 2 MiB)
+          --net:NAME=IFACE              attach network device NAME to tap interface IFACE
+          --net-mac:NAME=HWADDR         MAC address of network device NAME (default: random)
+          --block:NAME=PATH             attach block device NAME to the file PATH
+          --block-sector-size:NAME=N    sector size of block device NAME (default 512)
+          -h, --help                    show this help
+
+        The exit status is the kernel's, or 1 if riad-hvt stopped it (with a message).
+        example: riad-hvt --mem=16 --net:service=tap0 hello.hvt --count=2
+        """
+
+    /// Parses `arguments` (without the program name).
+    public static func parse(_ arguments: [String]) throws(TenderError) -> TenderOptions {
+        var options = TenderOptions()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--" {
+                break
+            }
+            if argument == "-h" || argument == "--help" {
+                options.showHelp = true
+                return options
+            }
+            guard argument.hasPrefix("-") else {
+                index -= 1
+                break
+            }
+            try options.apply(option: argument)
+        }
+        guard index < arguments.count else {
+            throw TenderError("no kernel given\n\(usage)")
+        }
+        options.kernel = arguments[index]
+        options.kernelArguments = Array(arguments[(index + 1)...])
+        return options
+    }
+
+    private mutating func apply(option: String) throws(TenderError) {
+        guard let equals = option.firstIndex(of: "=") else {
+            throw TenderError("option \(option) needs a value (\(option)=...)\n\(Self.usage)")
+        }
+        let key = String(option[..<equals])
+        let value = String(option[option.index(after: equals)...])
+        if key == "--mem" {
+            guard let megabytes = UInt64(value), megabytes >= 2, megabytes <= 4096 else {
+                throw TenderError("--mem=\(value): expected a number of MiB from 2 to 4096")
+            }
+            memoryMiB = megabytes
+            return
+        }
+        let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[1].isEmpty else {
+            throw TenderError("unknown option \(option)\n\(Self.usage)")
+        }
+        let name = parts[1]
+        guard name.utf8.count <= Int(RIAD_MFT_NAME_MAX) else {
+            throw TenderError("device name '\(name)' is longer than \(RIAD_MFT_NAME_MAX) bytes")
+        }
+        switch parts[0] {
+        case "--net":
+            try setOnce(&nets, name, value, option)
+        case "--net-mac":
+            guard let mac = Self.parseMAC(value) else {
+                throw TenderError("\(option): expected a MAC address like 02:00:00:00:00:01")
+            }
+            netMACs[name] = mac
+        case "--block":
+            try setOnce(&blocks, name, value, option)
+        case "--block-sector-size":
+            guard let size = UInt16(value), size >= 512, size & (size - 1) == 0 else {
+                throw TenderError("\(option): expected a power of two from 512 to 32768")
+            }
+            sectorSizes[name] = size
+        default:
+            throw TenderError("unknown option \(option)\n\(Self.usage)")
+        }
+    }
+
+    private func setOnce(
+        _ table: inout [String: String], _ name: String, _ value: String, _ option: String
+    ) throws(TenderError) {
+        guard !value.isEmpty else { throw TenderError("\(option): the value is empty") }
+        guard table[name] == nil else {
+            throw TenderError("device '\(name)' is given twice (\(option))")
+        }
+        table[name] = value
+    }
+
+    /// Parses `aa:bb:cc:dd:ee:ff`.
+    static func parseMAC(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        var mac: [UInt8] = []
+        for part in parts {
+            guard part.count == 2, let byte = UInt8(part, radix: 16) else { return nil }
+            mac.append(byte)
+        }
+        return mac
+    }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import RiadBuild
+
+/// Tender options name a device (`--net:service=tap0`), which
+/// ArgumentParser cannot declare; they are set aside before parsing and
+/// handed to the tender by `riad run`.
+let (commandArguments, tenderOptions) = splitTenderOptions(Array(CommandLine.arguments.dropFirst()))
+RiadCommand.main(commandArguments)
+
+func splitTenderOptions(_ arguments: [String]) -> (command: [String], tender: [String]) {
+    var command: [String] = []
+    var tender: [String] = []
+    var afterTerminator = false
+    for argument in arguments {
+        if argument == "--" { afterTerminator = true }
+        let isTenderOption = ["--net:", "--net-mac:", "--block:", "--block-sector-size:"].contains {
+            argument.hasPrefix($0)
+        }
+        if !afterTerminator && isTenderOption { tender.append(argument) } else { command.append(argument) }
+    }
+    return (command, tender)
+}
+
+/// riad: configure, build and run Riad unikernels.
+struct RiadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "riad",
+        abstract: "Build and run Riad unikernels.",
+        discussion: """
+            Exit statuses: 0 success; 1 a build or manifest error (with a message); \
+            2 a usage error; riad run exits with the kernel's own status.
+            """,
+        subcommands: [Build.self, Run.self, Targets.self])
+}
+
+/// The targets a unikernel can be built for, and whether they work yet.
+enum Target: String, CaseIterable, ExpressibleByArgument {
+    case unix
+    case hvt
+
+    static let defaultTarget = Target.unix
+}
+
+struct Targets: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the targets.")
+
+    func run() {
+        print("hvt    a 64-bit kernel on KVM, run by riad-hvt (or solo5-hvt)")
+        print("unix   a Linux process (not built yet)")
+    }
+}
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a unikernel; prints the image's path last.",
+        discussion: "Example: riad build examples/hello -t hvt")
+
+    @Argument(help: "The unikernel's folder (with unikernel.toml).")
+    var directory: String = "."
+    @Option(name: [.short, .long], help: "unix or hvt.")
+    var target: Target = .defaultTarget
+    @Flag(help: "Print every command run.")
+    var verbose = false
+
+    func run() throws {
+        let image = try buildImage(directory: directory, target: target, verbose: verbose)
+        print(image.path)
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a unikernel when needed, then run it.",
+        discussion: """
+            Tender options (hvt): --mem=MB, --net:NAME=IFACE, --net-mac:NAME=HWADDR, \
+            --block:NAME=PATH, --block-sector-size:NAME=N. Arguments after -- go to the kernel.
+            Example: riad run examples/hello -t hvt -- --count=2 --sleep-ms=10
+            """)
+
+    @Argument(help: "The unikernel's folder (with unikernel.toml).")
+    var directory: String = "."
+    @Option(name: [.short, .long], help: "unix or hvt.")
+    var target: Target = .defaultTarget
+    @Flag(help: "Print every command run.")
+    var verbose = false
+    @Option(name: .customLong("mem"), help: "Guest memory in MiB (hvt; default from the manifest).")
+    var memory: Int?
+    @Argument(parsing: .postTerminator, help: "The kernel's own arguments.")
+    var kernelArguments: [String] = []
+
+    func run() throws {
+        let image = try buildImage(directory: directory, target: target, verbose: verbose)
+        let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
+        let tender = executableDirectory().appendingPathComponent("riad-hvt").path
+        guard FileManager.default.isExecutableFile(atPath: tender) else {
+            throw ValidationError("riad-hvt is not built next to riad (\(tender)); run `swift build`")
+        }
+        let arguments =
+            [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + tenderOptions + [image.path]
+            + kernelArguments
+        if verbose {
+            FileHandle.standardError.write(Data(("riad: " + arguments.joined(separator: " ") + "\n").utf8))
+        }
+        // The kernel's output and exit status pass through unchanged.
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        execv(tender, cArguments)
+        throw ValidationError("cannot start \(tender): \(String(cString: strerror(errno)))")
+    }
+}
+
+func executableDirectory() -> URL {
+    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+}
+
+func buildImage(directory: String, target: Target, verbose: Bool) throws -> URL {
+    guard target == .hvt else {
+        throw ValidationError("the unix target is not built yet; use -t hvt")
+    }
+    let unikernel = URL(fileURLWithPath: directory).standardizedFileURL
+    guard
+        let root = KernelBuilder.findRoot(from: executableDirectory())
+            ?? KernelBuilder.findRoot(from: unikernel)
+    else {
+        throw ValidationError(
+            "cannot find the Riad checkout (the folder with Sources/Riad) from \(unikernel.path)")
+    }
+    do {
+        var builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
+        builder.verbose = verbose
+        builder.progress = { line in FileHandle.standardError.write(Data(("riad: " + line + "\n").utf8)) }
+        return try builder.buildHvt(unikernel: unikernel)
+    } catch {
+        FileHandle.standardError.write(Data(("riad: error: " + error.message + "\n").utf8))
+        throw ExitCode(1)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import XCTest
+
+/// Kernels and files that try to hurt the tender or the host. Each must end
+/// with a clear message and a non-zero status, and the host must not care.
+final class HvtHostileTests: XCTestCase {
+    override func setUp() async throws { try Support.requireKVM() }
+
+    func testBadHypercallsStopTheKernel() throws {
+        let image = try Support.kernel("hostile")
+        let cases: [(String, String)] = [
+            ("struct-outside", "invalid hypercall argument"),
+            ("struct-straddles", "invalid hypercall argument"),
+            ("struct-lowmem", "invalid hypercall argument"),
+            ("puts-outside", "invalid console buffer"),
+            ("puts-overflow", "invalid console buffer"),
+            ("halt-cookie-outside", "invalid halt cookie"),
+            ("bad-number", "unknown hypercall 42"),
+        ]
+        for (name, message) in cases {
+            let result = try Support.boot(image, tender: ["--mem=2"], kernel: ["--case=\(name)"])
+            XCTAssertEqual(result.status, 1, "\(name): \(result.output) \(result.errors)")
+            XCTAssertTrue(result.errors.contains("riad-hvt: error: "), "\(name): \(result.errors)")
+            XCTAssertTrue(result.errors.contains(message), "\(name): \(result.errors)")
+            XCTAssertFalse(result.output.contains("let case"), "\(name): \(result.output)")
+        }
+    }
+
+    func testBadHandlesAreAnsweredNotFatal() throws {
+        let image = try Support.kernel("hostile")
+        let result = try Support.boot(image, kernel: ["--case=bad-handle"])
+        XCTAssertEqual(result.status, 0, result.output + result.errors)
+        XCTAssertTrue(result.output.contains("SUCCESS"))
+    }
+
+    // MARK: - Malformed images
+
+    /// Boots a copy of hello with `patch` applied to its bytes.
+    private func bootPatchedHello(_ patch: (inout [UInt8]) -> Void) throws -> Support.Result {
+        var bytes = [UInt8](try Data(contentsOf: try Support.kernel("hello", examples: true)))
+        patch(&bytes)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("riad-bad-\(getpid()).hvt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(bytes).write(to: file)
+        return try Support.boot(file)
+    }
+
+    private func programHeader(_ bytes: [UInt8], _ index: Int) -> Int {
+        let table = Int(bytes.u64(at: 32))
+        return table + index * 56
+    }
+
+    func testTruncatedImageIsRefused() throws {
+        let result = try bootPatchedHello { $0 = Array($0.prefix(100)) }
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("riad-hvt: error: "), result.errors)
+    }
+
+    func testNotAnELFIsRefused() throws {
+        let result = try bootPatchedHello { $0[1] = UInt8(ascii: "X") }
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.lowercased().contains("elf"), result.errors)
+    }
+
+    func testWritableAndExecutableSegmentIsRefused() throws {
+        let result = try bootPatchedHello { bytes in
+            let header = self.programHeader(bytes, 0)
+            bytes.setU32(7, at: header + 4)  // p_flags = R|W|X
+        }
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("writable and executable"), result.errors)
+    }
+
+    func testOverlappingSegmentsAreRefused() throws {
+        let result = try bootPatchedHello { bytes in
+            let first = self.programHeader(bytes, 0)
+            let second = self.programHeader(bytes, 1)
+            bytes.setU64(bytes.u64(at: first + 16), at: second + 16)  // same p_vaddr
+        }
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("overlaps"), result.errors)
+    }
+
+    func testSegmentOutsideGuestMemoryIsRefused() throws {
+        let result = try bootPatchedHello { bytes in
+            let first = self.programHeader(bytes, 0)
+            bytes.setU64(0xffff_ffff_ffff_f000, at: first + 16)
+        }
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("riad-hvt: error: "), result.errors)
+    }
+
+    // MARK: - Devices
+
+    func testMissingDeviceIsRefusedBeforeBoot() throws {
+        let image = try Support.kernel("block")
+        let result = try Support.boot(image)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.output, "")
+        XCTAssertTrue(result.errors.contains("'storage'"), result.errors)
+        XCTAssertTrue(result.errors.contains("--block:storage="), result.errors)
+    }
+
+    func testUndeclaredDeviceIsRefused() throws {
+        let image = try Support.kernel("hello", examples: true)
+        let result = try Support.boot(image, tender: ["--block:extra=/dev/null"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.errors.contains("declares no device 'extra'"), result.errors)
+    }
+
+    func testBadTenderOptionsAreRefused() throws {
+        for (options, message) in [
+            (["--mem=abc"], "--mem=abc"), (["--frobnicate=1"], "unknown option"),
+            (["--net-mac:x=zz"], "MAC address"), ([], "no kernel given"),
+        ] {
+            let result = try Support.run(Support.tender, options)
+            XCTAssertEqual(result.status, 1, "\(options)")
+            XCTAssertTrue(result.errors.contains(message), "\(options): \(result.errors)")
+        }
+    }
+
+    // MARK: - Seccomp
+
+    func testForbiddenSystemCallKillsTheTender() throws {
+        let probe = Support.products.appendingPathComponent("riad-seccomp-probe").path
+        let allowed = try Support.run(probe, ["allowed"])
+        XCTAssertEqual(allowed.status, 0, allowed.errors)
+        XCTAssertEqual(allowed.output, "still alive\n")
+        let forbidden = try Support.run(probe, ["forbidden"])
+        XCTAssertEqual(forbidden.signal, SIGSYS, "status \(forbidden.status): \(forbidden.output)")
+        XCTAssertFalse(forbidden.output.contains("survived"))
+    }
+}
+
+extension Array where Element == UInt8 {
+    func u64(at offset: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(self[offset + $1]) << (8 * $1) }
+    }
+
+    mutating func setU64(_ value: UInt64, at offset: Int) {
+        for i in 0..<8 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+    }
+
+    mutating func setU32(_ value: UInt32, at offset: Int) {
+        for i in 0..<4 { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+    }
+}

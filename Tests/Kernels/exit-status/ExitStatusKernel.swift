@@ -1,0 +1,21 @@
+import PlatformHvt
+import Riad
+
+/// Exits with `--status=N`; `--abort` aborts; `--trap` dereferences an
+/// unmapped address so that the CPU raises a page fault.
+struct ExitStatusKernel {
+    static func start(platform: HvtPlatform) -> Int32 {
+        let arguments = Arguments(platform.arguments)
+        if arguments.value("abort") != nil { platform.abort("requested by --abort") }
+        if arguments.value("trap") != nil {
+            // Page 0 is never mapped in an hvt guest.
+            let pointer = UnsafeMutablePointer<UInt64>(bitPattern: 0x8)!
+            pointer.pointee = 42
+            platform.write("trap: still running\n")
+            return 0
+        }
+        let status = Arguments.parseUnsigned(arguments.value("status") ?? "0") ?? 0
+        platform.write("exiting with \(status)\n")
+        return Int32(truncatingIfNeeded: status)
+    }
+}
