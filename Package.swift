@@ -54,7 +54,9 @@ let package = Package(
         .testTarget(name: "RiadBuildTests", dependencies: ["RiadBuild"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["RiadBuild", "riad-hvt", "riad", "riad-seccomp-probe"],
+            dependencies: [
+                "RiadBuild", "CRiadTender", "riad-hvt", "riad", "riad-seccomp-probe",
+            ],
             exclude: []),
     ]
 )

@@ -1,3 +1,4 @@
+import CRiadTender
 import Foundation
 import XCTest
 

@@ -22,7 +22,8 @@ enum Support {
 
     static var tender: String { products.appendingPathComponent("riad-hvt").path }
 
-    private static var built: [String: URL] = [:]
+    // XCTest runs one test at a time, so the cache needs no lock.
+    nonisolated(unsafe) private static var built: [String: URL] = [:]
 
     /// Builds a test kernel (Tests/Kernels/NAME) or an example (examples/NAME).
     static func kernel(_ name: String, examples: Bool = false) throws -> URL {
@@ -56,35 +57,30 @@ enum Support {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        // Files rather than pipes: nothing can block on a full pipe, and
+        // what a killed process printed is still there to read.
+        let directory = FileManager.default.temporaryDirectory
+        let outputFile = directory.appendingPathComponent("riad-test-\(getpid())-out")
+        let errorFile = directory.appendingPathComponent("riad-test-\(getpid())-err")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outputFile)
+            try? FileManager.default.removeItem(at: errorFile)
+        }
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
-        // Read both pipes while the process runs, so a chatty one cannot block.
-        var outputData = Data()
-        var errorData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            outputData = output.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = errors.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(2_000) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
-            group.wait()
             throw TimeoutError(description: "\(executable) \(arguments) ran longer than \(timeout) s")
         }
         process.waitUntilExit()
-        group.wait()
+        let outputData = try Data(contentsOf: outputFile)
+        let errorData = try Data(contentsOf: errorFile)
         let signaled = process.terminationReason == .uncaughtSignal
         return Result(
             status: process.terminationStatus, signal: signaled ? process.terminationStatus : nil,
