@@ -54,6 +54,13 @@ final class HvtBootTests: XCTestCase {
         XCTAssertFalse(result.output.contains("still running"))
     }
 
+    func testSwiftFatalErrorTrapsAndHaltsWith255() throws {
+        let image = try Support.kernel("exit-status")
+        let result = try Support.boot(image, kernel: ["--fatal"])
+        XCTAssertEqual(result.status, 255, result.output + result.errors)
+        XCTAssertTrue(result.output.contains("Riad: trap: #UD"), result.output)
+    }
+
     func testClocks() throws {
         let image = try Support.kernel("clocks")
         let hostBefore = UInt64(Date().timeIntervalSince1970 * 1e9)

@@ -15,7 +15,7 @@ final class HvtHostileTests: XCTestCase {
             ("puts-outside", "invalid console buffer"),
             ("puts-overflow", "invalid console buffer"),
             ("halt-cookie-outside", "invalid halt cookie"),
-            ("bad-number", "unknown hypercall 42"),
+            ("bad-number", "port 0x52a (4 bytes, out), which is not a hypercall"),
         ]
         for (name, message) in cases {
             let result = try Support.boot(image, tender: ["--mem=2"], kernel: ["--case=\(name)"])

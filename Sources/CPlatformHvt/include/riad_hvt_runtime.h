@@ -27,7 +27,7 @@
 int riad_hvt_main(void);
 
 /* The boot info the tender passed; valid for the kernel's lifetime. */
-const struct riad_hvt_boot_info *riad_hvt_boot_info(void);
+const struct riad_hvt_boot_info *riad_hvt_get_boot_info(void);
 
 /* The command line (the kernel's arguments, space separated), NUL-terminated. */
 const char *riad_hvt_cmdline(void);

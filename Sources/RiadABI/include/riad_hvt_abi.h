@@ -144,13 +144,22 @@ struct riad_hvt_hc_halt {
 
 /*
  * Guest side: perform hypercall n with the structure at arg. The structure
- * must live below 4 GiB (guest memory is never larger). The "memory" clobber
- * is the only barrier x86 needs across the exit.
+ * must live below 4 GiB (guest memory is never larger).
+ *
+ * The hvt ABI's hypercall is `outl %eax, %dx` with %eax the structure's
+ * address and %dx RIAD_HVT_HYPERCALL_PIO_BASE + n. A Riad kernel runs its
+ * code in ring 3 (see Sources/CPlatformHvt/runtime/start.S for why), where
+ * `outl` is not allowed, so it traps to its runtime's ring-0 handler with
+ * `ud2` followed by RIAD_HVT_HYPERCALL_TRAP_MAGIC, and that handler does the
+ * `outl` with the same registers. The tender sees the ABI unchanged. The
+ * "memory" clobber is the only barrier x86 needs across the exit.
  */
+#define RIAD_HVT_HYPERCALL_TRAP_MAGIC 0x64616952 /* "Riad" */
+
 static inline void riad_hvt_hypercall(int n, volatile void *arg)
 {
 #if defined(__x86_64__)
-    __asm__ __volatile__("outl %0, %1"
+    __asm__ __volatile__("ud2\n\t.long 0x64616952"
                          :
                          : "a"((uint32_t)(uint64_t)arg),
                            "d"((uint16_t)(RIAD_HVT_HYPERCALL_PIO_BASE + n))

@@ -1,12 +1,16 @@
 import PlatformHvt
 import Riad
 
-/// Exits with `--status=N`; `--abort` aborts; `--trap` dereferences an
-/// unmapped address so that the CPU raises a page fault.
+/// Exits with `--status=N`; `--abort` aborts; `--fatal` calls fatalError
+/// (a Swift trap: ud2); `--trap` dereferences an unmapped address so that
+/// the CPU raises a page fault.
 struct ExitStatusKernel {
     static func start(platform: HvtPlatform) -> Int32 {
         let arguments = Arguments(platform.arguments)
         if arguments.value("abort") != nil { platform.abort("requested by --abort") }
+        if arguments.value("fatal") != nil {
+            fatalError("requested by --fatal")
+        }
         if arguments.value("trap") != nil {
             // Page 0 is never mapped in an hvt guest.
             let pointer = UnsafeMutablePointer<UInt64>(bitPattern: 0x8)!

@@ -1,3 +1,4 @@
+import CPlatformHvt
 import PlatformHvt
 import Riad
 import RiadABI
@@ -7,7 +8,7 @@ import RiadABI
 /// the cases a kernel may legitimately get wrong, answer EINVAL).
 struct Hostile {
     static func start(platform: HvtPlatform) -> Int32 {
-        let memory = riad_hvt_boot_info()!.pointee.mem_size
+        let memory = riad_hvt_get_boot_info()!.pointee.mem_size
         let name = Arguments(platform.arguments).value("case") ?? ""
         switch name {
         case "struct-outside":
