@@ -32,7 +32,13 @@ let package = Package(
         // Host side: the tender.
         .target(name: "CRiadTender", dependencies: ["RiadABI"]),
         .target(name: "RiadTender", dependencies: ["RiadABI", "CRiadTender"]),
-        .executableTarget(name: "riad-hvt", dependencies: ["RiadTender"]),
+        // Linked with the Swift runtime inside: loading its shared libraries
+        // would be most of the tender's start-up, which is part of boot time.
+        // Release builds only: test bundles link executable targets' code and
+        // would inherit the flag.
+        .executableTarget(
+            name: "riad-hvt", dependencies: ["RiadTender"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
 
         // Host side: the build tool.
         .target(name: "RiadBuild"),

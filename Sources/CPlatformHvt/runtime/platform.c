@@ -82,9 +82,27 @@ static void seed_stack_protector(void)
     riad_hvt_tcb[RIAD_HVT_TCB_STACK_GUARD_OFFSET / 8] = guard;
 }
 
+/*
+ * Maps guest memory above 2 MiB with 2 MiB pages, as start.S left it to do
+ * from ring 3 (where loops are cheap). Entries start.S wrote are rewritten
+ * with the same value. Not-present entries are never cached by the CPU, so
+ * no TLB flush is needed.
+ */
+static void map_memory(uint64_t mem_size)
+{
+    const uint64_t large_page = 2ULL << 20;
+    const uint64_t flags = 0x87; /* present, writable, user, 2 MiB */
+    uint64_t pages = mem_size / large_page;
+    if (pages > 4 * 512)
+        pages = 4 * 512;
+    for (uint64_t i = 1; i < pages; i++)
+        riad_hvt_page_directory[i] = (i * large_page) | flags;
+}
+
 void riad_hvt_runtime_start(const struct riad_hvt_boot_info *boot_info)
 {
     boot = boot_info;
+    map_memory(boot_info->mem_size);
     riad_console_init();
     riad_clock_init(boot_info);
     set_up_memory(boot_info);

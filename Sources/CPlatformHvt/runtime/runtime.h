@@ -47,6 +47,8 @@
 
 /* start.S */
 extern uint64_t riad_hvt_initial_rsp;                /* %rsp at entry */
+/* The four page directories (one per GiB) of start.S's page tables. */
+extern uint64_t riad_hvt_page_directory[4 * 512];
 /* CPUID, read in ring 0 at start (cpuid may fault in ring 3). */
 extern uint32_t riad_hvt_cpuid_max_leaf, riad_hvt_cpuid_1_ecx, riad_hvt_cpuid_7_ebx;
 extern uint64_t riad_hvt_tcb[RIAD_HVT_TCB_SIZE / 8]; /* the %fs base */

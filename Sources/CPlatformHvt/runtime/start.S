@@ -17,11 +17,12 @@
  * instructions (no SSE, no fancy encodings).
  *
  * Steps, at CPL 0:
- *   1. keep the boot-info pointer and the stack top; zero .bss;
+ *   1. keep the boot-info pointer and the stack top;
  *   2. record the CPUID leaves the runtime needs (cpuid may fault in ring 3);
- *   3. build our own page tables (the tender's lack the user bit): the
- *      same identity map, page 0 and the tender's tables unmapped, the boot
- *      info and the rest of low memory read-only;
+ *   3. our own page tables (the tender's lack the user bit): the same
+ *      identity map, page 0 and the tender's tables unmapped, the boot info
+ *      and the rest of low memory read-only; only the image's and the
+ *      stack's 2 MiB pages here, the rest from ring 3 (platform.c);
  *   4. load our GDT (adds ring-3 segments and a TSS whose rsp0 is the trap
  *      stack), the TSS and the IDT (32 exception gates from vectors.S);
  *   5. TLS: %fs points at a static thread control block (variant II);
@@ -49,11 +50,6 @@ _start:
 
     /* 1. Zero .bss (the tender zeroes it when loading; this costs little). */
     cld
-    leaq __bss_start(%rip), %rdi
-    leaq _end(%rip), %rcx
-    subq %rdi, %rcx
-    xorl %eax, %eax
-    rep stosb
     movq %r13, riad_hvt_initial_rsp(%rip)
 
     /* 2. CPUID: max leaf, leaf 1 ECX, leaf 7 EBX. */
@@ -73,47 +69,50 @@ _start:
     movl %ebx, riad_hvt_cpuid_7_ebx(%rip)
 1:
 
-    /* 3. Page tables, all entries user-accessible. */
-    movq 0(%r12), %r14          /* boot_info->mem_size */
-    leaq page_tables(%rip), %rbx            /* PML4, PDPT, PD0-3, PT0 */
-    leaq PAGE_SIZE(%rbx), %rax
+    /* 3. Page tables, all entries user-accessible. Ring 0 is emulated
+     * instruction by instruction on PVM hosts (about a microsecond each),
+     * so it writes only a handful of entries: the first 2 MiB come from a
+     * static table (pt0 below), and the 2 MiB pages of the image and of the
+     * stack are mapped here. riad_hvt_map_memory (platform.c) maps the rest
+     * from ring 3, at native speed, before anything touches it. */
+    movq 0(%r12), %r14                      /* boot_info->mem_size */
+    leaq pml4(%rip), %rbx
+    leaq pdpt(%rip), %rax
     orq $(PTE_PRESENT | PTE_WRITABLE | PTE_USER), %rax
     movq %rax, (%rbx)                       /* PML4[0] -> PDPT */
-    xorl %ecx, %ecx
-2:  leaq (2 * PAGE_SIZE)(%rbx), %rax        /* PDPT[i] -> PD i */
-    movq %rcx, %rdx
-    shlq $12, %rdx
-    addq %rdx, %rax
+    leaq riad_hvt_page_directory(%rip), %rax
     orq $(PTE_PRESENT | PTE_WRITABLE | PTE_USER), %rax
-    movq %rax, PAGE_SIZE(%rbx,%rcx,8)
-    incq %rcx
-    cmpq $4, %rcx
-    jne 2b
-    leaq (6 * PAGE_SIZE)(%rbx), %rax        /* PD0[0] -> PT0 */
+    leaq pdpt(%rip), %rdi
+    movq %rax, 0(%rdi)                      /* PDPT[i] -> PD i, i < 4 */
+    addq $PAGE_SIZE, %rax
+    movq %rax, 8(%rdi)
+    addq $PAGE_SIZE, %rax
+    movq %rax, 16(%rdi)
+    addq $PAGE_SIZE, %rax
+    movq %rax, 24(%rdi)
+    leaq riad_hvt_page_directory(%rip), %rdi
+    leaq pt0(%rip), %rax
     orq $(PTE_PRESENT | PTE_WRITABLE | PTE_USER), %rax
-    movq %rax, (2 * PAGE_SIZE)(%rbx)
-    movq $BOOT_INFO_BASE, %rcx              /* PT0: 4 KiB pages below 2 MiB */
-3:  movq %rcx, %rax
-    orq $(PTE_PRESENT | PTE_USER), %rax
-    cmpq $GUEST_MIN_BASE, %rcx
-    jb 4f
-    orq $PTE_WRITABLE, %rax
-4:  movq %rcx, %rdx
-    shrq $12, %rdx
-    movq %rax, (6 * PAGE_SIZE)(%rbx,%rdx,8)
-    addq $PAGE_SIZE, %rcx
-    cmpq $LARGE_PAGE_SIZE, %rcx
-    jne 3b
-5:  cmpq %r14, %rcx                         /* PD entries: 2 MiB pages */
-    jae 6f
+    movq %rax, (%rdi)                       /* PD[0] -> PT0 */
+    movq $LARGE_PAGE_SIZE, %rcx             /* the image beyond 2 MiB */
+    leaq _end(%rip), %rdx
+2:  cmpq %rdx, %rcx
+    jae 3f
     movq %rcx, %rax
     orq $(PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_LARGE), %rax
-    movq %rcx, %rdx
-    shrq $21, %rdx
-    movq %rax, (2 * PAGE_SIZE)(%rbx,%rdx,8)
+    movq %rcx, %rsi
+    shrq $21, %rsi
+    movq %rax, (%rdi,%rsi,8)
     addq $LARGE_PAGE_SIZE, %rcx
-    jmp 5b
-6:  movq %rbx, %cr3
+    jmp 2b
+3:  leaq -1(%r14), %rcx                     /* the stack's 2 MiB page */
+    shrq $21, %rcx
+    jz 4f
+    movq %rcx, %rax
+    shlq $21, %rax
+    orq $(PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_LARGE), %rax
+    movq %rax, (%rdi,%rcx,8)
+4:  movq %rbx, %cr3
 
     /* 4. GDT with the TSS descriptor filled in, then the TSS and the IDT. */
     leaq riad_hvt_tss(%rip), %rax
@@ -216,10 +215,32 @@ riad_hvt_cpuid_1_ecx:
 riad_hvt_cpuid_7_ebx:
     .long 0
 
+    /* The first 2 MiB in 4 KiB pages: nothing below the boot info (NULL,
+     * the tender's tables), low memory read-only, the rest read-write. */
+    .section .data.page_table, "aw"
+    .balign PAGE_SIZE
+pt0:
+    .set page, 0
+    .rept 512
+    .if page < (BOOT_INFO_BASE / PAGE_SIZE)
+    .quad 0
+    .elseif page < (GUEST_MIN_BASE / PAGE_SIZE)
+    .quad (page * PAGE_SIZE) | PTE_PRESENT | PTE_USER
+    .else
+    .quad (page * PAGE_SIZE) | PTE_PRESENT | PTE_WRITABLE | PTE_USER
+    .endif
+    .set page, page + 1
+    .endr
+
     .bss
     .balign PAGE_SIZE
-page_tables:
-    .skip 7 * PAGE_SIZE
+pml4:
+    .skip PAGE_SIZE
+pdpt:
+    .skip PAGE_SIZE
+    .globl riad_hvt_page_directory
+riad_hvt_page_directory:                    /* four, one per GiB */
+    .skip 4 * PAGE_SIZE
     .balign 16
 idt:
     .skip 32 * 16
