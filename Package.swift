@@ -32,13 +32,14 @@ let package = Package(
         // Host side: the tender.
         .target(name: "CRiadTender", dependencies: ["RiadABI"]),
         .target(name: "RiadTender", dependencies: ["RiadABI", "CRiadTender"]),
-        // Linked with the Swift runtime inside: loading its shared libraries
-        // would be most of the tender's start-up, which is part of boot time.
+        // A static executable: loading the Swift runtime's and libstdc++'s
+        // shared libraries was most of the tender's start-up (2-4 ms), which
+        // is part of a kernel's boot time.
         // Release builds only: test bundles link executable targets' code and
         // would inherit the flag.
         .executableTarget(
             name: "riad-hvt", dependencies: ["RiadTender"],
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
 
         // Host side: the build tool.
         .target(name: "RiadBuild"),

@@ -3,6 +3,9 @@
 # RUNS whole-process runs (start of riad-hvt to its exit) of
 # `hello --count=1 --sleep-ms=0`. Where solo5-hvt is on PATH, the same
 # kernel is run under it in the same invocation and the ratio printed.
+# (Solo5 is not packaged by Debian; build its tender from a Solo5 checkout
+# with ./configure.sh && make, needs libseccomp-dev, and put
+# tenders/hvt on PATH.) riad-hvt is the release build, a static executable.
 #
 # Usage: benchmarks/hvt-boot.sh [RUNS]   (default 30)
 set -euo pipefail
