@@ -137,8 +137,14 @@ public struct KernelBuilder {
     }
 
     /// Embedded Swift for a freestanding x86-64 kernel.
+    ///
+    /// Objects are LLVM bitcode, optimised together when linked: each module
+    /// carries its own copies of the standard library's generic code, and
+    /// link-time optimisation merges them and drops what is unused (hello:
+    /// 92 KB without, 50 KB with).
     func swiftFlags(libraries: URL) -> [String] {
         [
+            "-lto=llvm-full",
             "-target", Toolchain.kernelTriple, "-enable-experimental-feature", "Embedded", "-wmo",
             "-parse-as-library", "-Osize", "-Xcc", "-fno-pic", "-Xcc", "-mno-red-zone",
             "-Xfrontend", "-disable-stack-protector", "-I", libraries.path,
