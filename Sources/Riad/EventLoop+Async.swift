@@ -1,0 +1,66 @@
+import _Concurrency
+
+/// Suspending on the loop: sleeping until a deadline, waiting for input.
+///
+/// Both suspend only the calling task; the loop goes on running others.
+/// Both end early, throwing `.cancelled`, when the task is cancelled.
+extension EventLoop {
+    /// Suspends the calling task until monotonic time `deadline` (ns).
+    ///
+    /// - Throws: `RiadError(.cancelled)` if the task is or becomes cancelled
+    ///   first; the timer is removed at once.
+    public func sleep(until deadline: UInt64) async throws(RiadError) {
+        let pending = Pending()
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    pending.id = self.addTimer(at: deadline, .resume(continuation))
+                }
+            }
+        } onCancel: {
+            // The kernel has one thread: this runs between jobs, never
+            // concurrently with the loop.
+            if case .resume(let continuation)? = self.cancelTimer(pending.id) {
+                continuation.resume()
+            }
+        }
+        if Task.isCancelled { throw RiadError(.cancelled) }
+    }
+
+    /// Suspends the calling task for `nanoseconds`.
+    public func sleep(nanoseconds: UInt64) async throws(RiadError) {
+        try await sleep(until: backend.now() &+ nanoseconds)
+    }
+
+    /// Suspends the calling task until device `handle` has input (the
+    /// platform's POLL or epoll reports it), or the task is cancelled.
+    ///
+    /// Input that is already waiting is not seen here: read the device until
+    /// it has nothing left before waiting, as with edge-triggered epoll.
+    public func waitForInput(handle: UInt64) async throws(RiadError) {
+        let pending = Pending()
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                if Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    pending.id = self.addInputWaiter(handle: handle, continuation: continuation)
+                }
+            }
+        } onCancel: {
+            self.removeInputWaiter(pending.id)?.resume()
+        }
+        if Task.isCancelled { throw RiadError(.cancelled) }
+    }
+}
+
+/// The identity of a timer or waiter a suspended task registered, shared
+/// with its cancellation handler.
+final class Pending: @unchecked Sendable {
+    var id: UInt64 = 0
+}
+
+/// The loop is touched from one thread only (see `EventLoop`).
+extension EventLoop: @unchecked Sendable {}
