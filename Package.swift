@@ -2,7 +2,7 @@
 //
 // Riad: a library operating system in Swift.
 //
-// Kernel-side modules (Riad, PlatformHvt) build here as ordinary Swift, for
+// Kernel-side modules (Riad, PlatformHvt, PlatformUnix) build here as ordinary Swift, for
 // unit tests and so that editors see them. The `riad` tool builds the same
 // sources again in Embedded Swift for a kernel (see Sources/RiadBuild).
 import PackageDescription
@@ -28,6 +28,10 @@ let package = Package(
         .target(name: "CPlatformHvt", dependencies: ["RiadABI"], exclude: ["runtime"]),
         .target(
             name: "PlatformHvt", dependencies: ["Riad", "RiadABI", "CPlatformHvt"], exclude: ["link"]),
+        // The unix target: a kernel as a Linux process. CPlatformUnix is
+        // header-only (static inline), so kernels need no C object of ours.
+        .target(name: "CPlatformUnix"),
+        .target(name: "PlatformUnix", dependencies: ["Riad", "CPlatformUnix"]),
 
         // Host side: the tender.
         .target(name: "CRiadTender", dependencies: ["RiadABI"]),

@@ -49,37 +49,32 @@ public struct KernelBuilder {
         }
     }
 
+    /// Builds `unikernel` for `target` and returns the image's path: a
+    /// kernel for hvt, an executable for unix.
+    public func build(unikernel: URL, target: KernelTarget) throws(BuildError) -> URL {
+        switch target {
+        case .hvt: try buildHvt(unikernel: unikernel)
+        case .unix: try buildUnix(unikernel: unikernel)
+        }
+    }
+
     /// Builds `unikernel` for hvt and returns the image's path.
     public func buildHvt(unikernel: URL) throws(BuildError) -> URL {
-        let manifest = try Self.manifest(in: unikernel)
         let libraries = try buildHvtLibraries()
-        let out = unikernel.appendingPathComponent("_build/hvt")
-        try makeDirectory(out)
-
-        // Configure: generated files are rewritten only when they change, so
-        // that an unchanged configuration does not trigger a rebuild.
-        let mainFile = out.appendingPathComponent("riad_main.swift")
+        let application = try compileApplication(
+            unikernel, target: .hvt, libraries: libraries,
+            flags: swiftFlags(libraries: libraries.directory), main: Wiring.hvtMain)
+        let manifest = application.manifest
+        let out = application.directory
         let notesFile = out.appendingPathComponent("riad_notes.c")
-        try writeIfChanged(Wiring.hvtMain(manifest), to: mainFile)
         try writeIfChanged(Wiring.hvtNotes(manifest), to: notesFile)
-
-        let sources = try swiftSources(in: unikernel)
-        guard !sources.isEmpty else {
-            throw BuildError("\(unikernel.path): no Swift sources next to \(UnikernelManifest.fileName)")
-        }
-        let appObject = out.appendingPathComponent("app.o")
-        try step(
-            "compiling \(manifest.name)", output: appObject, inputs: sources + [mainFile] + libraries.modules,
-            command: [toolchain.swiftc] + swiftFlags(libraries: libraries.directory)
-                + ["-module-name", "Unikernel", "-c", "-o", appObject.path]
-                + (sources + [mainFile]).map(\.path))
         let notesObject = out.appendingPathComponent("riad_notes.o")
         try step(
             "compiling the manifest note", output: notesObject, inputs: [notesFile],
             command: [toolchain.clang] + cFlags + ["-c", "-o", notesObject.path, notesFile.path])
 
         let image = out.appendingPathComponent("\(manifest.name).hvt")
-        let objects = libraries.objects + [appObject, notesObject]
+        let objects = libraries.objects + [application.object, notesObject]
         let script = root.appendingPathComponent("Sources/PlatformHvt/link/hvt.lds")
         try step(
             "linking \(manifest.name).hvt", output: image, inputs: objects + [script],
@@ -91,7 +86,7 @@ public struct KernelBuilder {
         return image
     }
 
-    /// The compiled kernel-side libraries for hvt.
+    /// The compiled kernel-side libraries of a target.
     struct Libraries {
         let directory: URL
         let objects: [URL]
@@ -118,22 +113,10 @@ public struct KernelBuilder {
                 ])
             objects.append(object)
         }
-        var modules: [URL] = []
-        for module in ["Riad", "PlatformHvt"] {
-            let sources = try swiftSources(in: root.appendingPathComponent("Sources/\(module)"))
-            let object = directory.appendingPathComponent("\(module).o")
-            let interface = directory.appendingPathComponent("\(module).swiftmodule")
-            try step(
-                "compiling \(module)", output: object, inputs: sources + modules + headers,
-                command: [toolchain.swiftc] + swiftFlags(libraries: directory)
-                    + [
-                        "-module-name", module, "-emit-module", "-emit-module-path", interface.path,
-                        "-c", "-o", object.path,
-                    ] + sources.map(\.path))
-            objects.append(object)
-            modules.append(interface)
-        }
-        return Libraries(directory: directory, objects: objects, modules: modules)
+        let swift = try compileSwiftModules(
+            ["Riad", "PlatformHvt"], into: directory, flags: swiftFlags(libraries: directory),
+            inputs: headers)
+        return Libraries(directory: directory, objects: objects + swift.objects, modules: swift.modules)
     }
 
     /// Embedded Swift for a freestanding x86-64 kernel.
@@ -161,6 +144,75 @@ public struct KernelBuilder {
             "-I", root.appendingPathComponent("Sources/RiadABI/include").path,
             "-I", root.appendingPathComponent("Sources/CPlatformHvt/include").path,
         ]
+    }
+
+    // MARK: - What every target shares
+
+    /// A unikernel's application, compiled with its generated main.
+    struct Application {
+        let manifest: UnikernelManifest
+        /// The unikernel's `_build/<target>` folder.
+        let directory: URL
+        let object: URL
+    }
+
+    /// Configures and compiles `unikernel`'s application for `target`: reads
+    /// the manifest, writes the generated main (`main(manifest)`) into
+    /// `_build/<target>/riad_main.swift`, and compiles it with the
+    /// unikernel's sources against `libraries` into `app.o`. The target is
+    /// also a compilation condition (`RIAD_TARGET_HVT`, `RIAD_TARGET_UNIX`),
+    /// for the code that names a target's own devices.
+    func compileApplication(
+        _ unikernel: URL, target: KernelTarget, libraries: Libraries, flags: [String],
+        main: (UnikernelManifest) -> String
+    ) throws(BuildError) -> Application {
+        let manifest = try Self.manifest(in: unikernel)
+        let out = unikernel.appendingPathComponent("_build/\(target.rawValue)")
+        try makeDirectory(out)
+        // Configure: generated files are rewritten only when they change, so
+        // that an unchanged configuration does not trigger a rebuild.
+        let mainFile = out.appendingPathComponent("riad_main.swift")
+        try writeIfChanged(main(manifest), to: mainFile)
+
+        let sources = try swiftSources(in: unikernel)
+        guard !sources.isEmpty else {
+            throw BuildError("\(unikernel.path): no Swift sources next to \(UnikernelManifest.fileName)")
+        }
+        let object = out.appendingPathComponent("app.o")
+        try step(
+            "compiling \(manifest.name) for \(target.rawValue)", output: object,
+            inputs: sources + [mainFile] + libraries.modules,
+            command: [toolchain.swiftc] + flags
+                + [
+                    "-D", "RIAD_TARGET_\(target.rawValue.uppercased())", "-module-name", "Unikernel", "-c",
+                    "-o", object.path,
+                ] + (sources + [mainFile]).map(\.path))
+        return Application(manifest: manifest, directory: out, object: object)
+    }
+
+    /// Compiles the kernel-side Swift modules `names` (folders of Sources/),
+    /// in order, each against the ones before it, into an object and a
+    /// .swiftmodule in `directory`. `inputs` are the C headers they import.
+    func compileSwiftModules(_ names: [String], into directory: URL, flags: [String], inputs: [URL])
+        throws(BuildError) -> (objects: [URL], modules: [URL])
+    {
+        var objects: [URL] = []
+        var modules: [URL] = []
+        for module in names {
+            let sources = try swiftSources(in: root.appendingPathComponent("Sources/\(module)"))
+            let object = directory.appendingPathComponent("\(module).o")
+            let interface = directory.appendingPathComponent("\(module).swiftmodule")
+            try step(
+                "compiling \(module)", output: object, inputs: sources + modules + inputs,
+                command: [toolchain.swiftc] + flags
+                    + [
+                        "-module-name", module, "-emit-module", "-emit-module-path", interface.path,
+                        "-c", "-o", object.path,
+                    ] + sources.map(\.path))
+            objects.append(object)
+            modules.append(interface)
+        }
+        return (objects, modules)
     }
 
     // MARK: - Steps

@@ -34,11 +34,10 @@ struct RiadCommand: ParsableCommand {
         subcommands: [Build.self, Run.self, Targets.self])
 }
 
-/// The targets a unikernel can be built for, and whether they work yet.
-enum Target: String, CaseIterable, ExpressibleByArgument {
-    case unix
-    case hvt
+/// The targets a unikernel can be built for.
+typealias Target = KernelTarget
 
+extension KernelTarget: ExpressibleByArgument {
     static let defaultTarget = Target.unix
 }
 
@@ -47,7 +46,7 @@ struct Targets: ParsableCommand {
 
     func run() {
         print("hvt    a 64-bit kernel on KVM, run by riad-hvt (or solo5-hvt)")
-        print("unix   a Linux process (not built yet)")
+        print("unix   a Linux process (the default; devices: tap interfaces and files)")
     }
 }
 
@@ -73,8 +72,8 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build a unikernel when needed, then run it.",
         discussion: """
-            Tender options (hvt): --mem=MB, --net:NAME=IFACE, --net-mac:NAME=HWADDR, \
-            --block:NAME=PATH, --block-sector-size:NAME=N. Arguments after -- go to the kernel.
+            Device options: --net:NAME=IFACE, --net-mac:NAME=HWADDR, --block:NAME=PATH, \
+            --block-sector-size:NAME=N; on hvt also --mem=MB. Arguments after -- go to the kernel.
             Example: riad run examples/hello -t hvt -- --count=2 --sleep-ms=10
             """)
 
@@ -90,7 +89,15 @@ struct Run: ParsableCommand {
     var kernelArguments: [String] = []
 
     func run() throws {
+        if target == .unix && memory != nil {
+            throw ValidationError("--mem is for hvt: a unix kernel is a process and takes what it needs")
+        }
         let image = try buildImage(directory: directory, target: target, verbose: verbose)
+        if target == .unix {
+            // The program takes the device options itself, before its own
+            // arguments (a `--` keeps kernel arguments from looking like them).
+            try exec([image.path] + tenderOptions + ["--"] + kernelArguments)
+        }
         let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
         let tender = executableDirectory().appendingPathComponent("riad-hvt").path
         guard FileManager.default.isExecutableFile(atPath: tender) else {
@@ -99,13 +106,18 @@ struct Run: ParsableCommand {
         let arguments =
             [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + tenderOptions + [image.path]
             + kernelArguments
+        try exec(arguments)
+    }
+
+    /// Replaces riad with `arguments[0]`: the kernel's output and exit status
+    /// pass through unchanged.
+    func exec(_ arguments: [String]) throws -> Never {
         if verbose {
             FileHandle.standardError.write(Data(("riad: " + arguments.joined(separator: " ") + "\n").utf8))
         }
-        // The kernel's output and exit status pass through unchanged.
         let cArguments = arguments.map { strdup($0) } + [nil]
-        execv(tender, cArguments)
-        throw ValidationError("cannot start \(tender): \(String(cString: strerror(errno)))")
+        execv(arguments[0], cArguments)
+        throw ValidationError("cannot start \(arguments[0]): \(String(cString: strerror(errno)))")
     }
 }
 
@@ -114,9 +126,6 @@ func executableDirectory() -> URL {
 }
 
 func buildImage(directory: String, target: Target, verbose: Bool) throws -> URL {
-    guard target == .hvt else {
-        throw ValidationError("the unix target is not built yet; use -t hvt")
-    }
     let unikernel = URL(fileURLWithPath: directory).standardizedFileURL
     guard
         let root = KernelBuilder.findRoot(from: executableDirectory())
@@ -129,7 +138,7 @@ func buildImage(directory: String, target: Target, verbose: Bool) throws -> URL 
         var builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
         builder.verbose = verbose
         builder.progress = { line in FileHandle.standardError.write(Data(("riad: " + line + "\n").utf8)) }
-        return try builder.buildHvt(unikernel: unikernel)
+        return try builder.build(unikernel: unikernel, target: target)
     } catch {
         FileHandle.standardError.write(Data(("riad: error: " + error.message + "\n").utf8))
         throw ExitCode(1)

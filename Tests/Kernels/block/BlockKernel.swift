@@ -1,11 +1,22 @@
-import PlatformHvt
 import Riad
+
+// The same kernel for both targets: each target's platform and devices
+// under one name (riad defines RIAD_TARGET_UNIX or RIAD_TARGET_HVT).
+#if RIAD_TARGET_UNIX
+    import PlatformUnix
+    typealias TargetPlatform = UnixPlatform
+    typealias Block = UnixBlock
+#else
+    import PlatformHvt
+    typealias TargetPlatform = HvtPlatform
+    typealias Block = HvtBlock
+#endif
 
 /// Writes a pattern to the first and last block of `storage`, reads it back,
 /// then checks that out-of-range and unaligned requests are refused.
 struct BlockKernel {
-    static func start(platform: HvtPlatform) -> Int32 {
-        guard let disk = HvtBlock(name: "storage") else {
+    static func start(platform: TargetPlatform) -> Int32 {
+        guard let disk = Block(name: "storage") else {
             platform.write("FAILURE: no block device 'storage'\n")
             return 1
         }
@@ -32,7 +43,7 @@ struct BlockKernel {
             platform.write("FAILURE: a two-block write was refused\n")
             return 1
         }
-        let refused: [(String, HvtBlock.Result)] = [
+        let refused: [(String, Block.Result)] = [
             (
                 "past the end",
                 disk.read(at: disk.capacity, into: UnsafeMutableRawBufferPointer(rebasing: read[0..<size]))

@@ -1,11 +1,10 @@
-import PlatformHvt
 import Riad
 
 /// Prints the wall clock for the test to compare with the host's, checks
 /// that the monotonic clock strictly increases across sleeps, and measures a
 /// 50 ms sleep.
 struct Clocks {
-    static func start(platform: HvtPlatform) -> Int32 {
+    static func start<P: Platform>(platform: P) -> Int32 {
         platform.write("wall=\(platform.wallClockNanoseconds())\n")
         var previous = platform.monotonicNanoseconds()
         for _ in 0..<100 {

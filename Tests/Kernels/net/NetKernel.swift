@@ -1,5 +1,16 @@
-import PlatformHvt
 import Riad
+
+// The same kernel for both targets: each target's platform and devices
+// under one name (riad defines RIAD_TARGET_UNIX or RIAD_TARGET_HVT).
+#if RIAD_TARGET_UNIX
+    import PlatformUnix
+    typealias TargetPlatform = UnixPlatform
+    typealias Network = UnixNetwork
+#else
+    import PlatformHvt
+    typealias TargetPlatform = HvtPlatform
+    typealias Network = HvtNetwork
+#endif
 
 /// Sends one broadcast frame (EtherType 0x88b5, a local experimental type)
 /// saying "riad-hello", then sleeps in POLL until a frame of that type
@@ -7,8 +18,8 @@ import Riad
 struct NetKernel {
     static let etherType: (UInt8, UInt8) = (0x88, 0xb5)
 
-    static func start(platform: HvtPlatform) -> Int32 {
-        guard let net = HvtNetwork(name: "service") else {
+    static func start(platform: TargetPlatform) -> Int32 {
+        guard let net = Network(name: "service") else {
             platform.write("FAILURE: no network device 'service'\n")
             return 1
         }

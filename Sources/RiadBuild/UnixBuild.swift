@@ -1,0 +1,66 @@
+import Foundation
+
+/// The targets a unikernel can be built for.
+public enum KernelTarget: String, CaseIterable, Sendable {
+    /// A Linux process: the application with PlatformUnix, linked with glibc.
+    case unix
+    /// A kernel on KVM under riad-hvt (or solo5-hvt).
+    case hvt
+}
+
+extension KernelBuilder {
+    /// Builds `unikernel` for unix and returns the executable's path,
+    /// `_build/unix/<name>`.
+    ///
+    /// The kernel-side code is the same Embedded Swift as on hvt, for the
+    /// same triple; only the platform differs. The program is an ordinary
+    /// dynamically linked PIE: glibc provides what the hvt runtime provides
+    /// to a kernel (malloc, memcpy, putchar, arc4random_buf), so no C object
+    /// of ours is linked in.
+    public func buildUnix(unikernel: URL) throws(BuildError) -> URL {
+        let libraries = try buildUnixLibraries()
+        let application = try compileApplication(
+            unikernel, target: .unix, libraries: libraries,
+            flags: unixSwiftFlags(libraries: libraries.directory), main: Wiring.unixMain)
+        let name = application.manifest.name
+        let executable = application.directory.appendingPathComponent(name)
+        let objects = libraries.objects + [application.object]
+        try step(
+            "linking \(name) for unix", output: executable, inputs: objects,
+            command: [
+                toolchain.clang, "-target", Toolchain.kernelTriple, "-fuse-ld=lld", "-Wl,--gc-sections",
+                "-Wl,-z,noexecstack", "-o", executable.path,
+            ] + objects.map(\.path)
+                + ["\(toolchain.embeddedLibraries)/libswiftUnicodeDataTables.a"])
+        return executable
+    }
+
+    /// Riad and PlatformUnix, compiled once per checkout into
+    /// `.build/riad-kernel/unix/`. CPlatformUnix is header-only: the Swift
+    /// compiler emits the inline functions the modules use.
+    func buildUnixLibraries() throws(BuildError) -> Libraries {
+        let directory = root.appendingPathComponent(".build/riad-kernel/unix")
+        try makeDirectory(directory)
+        let headers = try files(
+            in: root.appendingPathComponent("Sources/CPlatformUnix/include"), ext: ["h", "modulemap"])
+        let swift = try compileSwiftModules(
+            ["Riad", "PlatformUnix"], into: directory, flags: unixSwiftFlags(libraries: directory),
+            inputs: headers)
+        return Libraries(directory: directory, objects: swift.objects, modules: swift.modules)
+    }
+
+    /// Embedded Swift for a Linux process. Unlike a kernel's: position
+    /// independent (the program is a PIE), with the red zone (Linux keeps
+    /// clear of it when it delivers a signal) and glibc's stack protector.
+    /// Objects are LLVM bitcode optimised together at link time, as on hvt,
+    /// which also drops the library code a kernel does not use (the event
+    /// loop's async code, which would otherwise need Swift's concurrency
+    /// runtime linked in).
+    func unixSwiftFlags(libraries: URL) -> [String] {
+        [
+            "-lto=llvm-full", "-target", Toolchain.kernelTriple, "-enable-experimental-feature", "Embedded", "-wmo",
+            "-parse-as-library", "-O", "-I", libraries.path,
+            "-I", root.appendingPathComponent("Sources/CPlatformUnix/include").path,
+        ]
+    }
+}
