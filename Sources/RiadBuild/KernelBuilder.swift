@@ -81,8 +81,7 @@ public struct KernelBuilder {
             command: [
                 toolchain.lld, "-static", "-nostdlib", "--gc-sections", "-z", "noexecstack",
                 "-z", "max-page-size=4096", "--strip-all", "-T", script.path, "-o", image.path,
-            ] + objects.map(\.path)
-                + ["\(toolchain.embeddedLibraries)/libswiftUnicodeDataTables.a"])
+            ] + objects.map(\.path) + toolchain.kernelLibraries)
         return image
     }
 

@@ -99,10 +99,7 @@ struct Run: ParsableCommand {
             try exec([image.path] + tenderOptions + ["--"] + kernelArguments)
         }
         let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
-        let tender = executableDirectory().appendingPathComponent("riad-hvt").path
-        guard FileManager.default.isExecutableFile(atPath: tender) else {
-            throw ValidationError("riad-hvt is not built next to riad (\(tender)); run `swift build`")
-        }
+        let tender = try hvtTender()
         let arguments =
             [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + tenderOptions + [image.path]
             + kernelArguments
@@ -119,6 +116,27 @@ struct Run: ParsableCommand {
         execv(arguments[0], cArguments)
         throw ValidationError("cannot start \(arguments[0]): \(String(cString: strerror(errno)))")
     }
+}
+
+/// riad-hvt beside riad, built first if `swift run riad` built only riad.
+func hvtTender() throws -> String {
+    let directory = executableDirectory()
+    let tender = directory.appendingPathComponent("riad-hvt").path
+    if FileManager.default.isExecutableFile(atPath: tender) { return tender }
+    guard let root = KernelBuilder.findRoot(from: directory) else {
+        throw ValidationError("riad-hvt is not built next to riad (\(tender)); run `swift build`")
+    }
+    FileHandle.standardError.write(Data("riad: building riad-hvt\n".utf8))
+    let build = Process()
+    build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    build.currentDirectoryURL = root
+    build.arguments = ["swift", "build", "--product", "riad-hvt", "-c", directory.lastPathComponent]
+    try build.run()
+    build.waitUntilExit()
+    guard build.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: tender) else {
+        throw ValidationError("could not build riad-hvt; run `swift build` in \(root.path)")
+    }
+    return tender
 }
 
 func executableDirectory() -> URL {

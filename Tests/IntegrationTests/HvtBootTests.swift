@@ -109,6 +109,16 @@ final class HvtBootTests: XCTestCase {
         XCTAssertTrue(result.output.contains("SUCCESS"), result.output)
     }
 
+    func testSwiftConcurrencyRunsOnTheEventLoop() throws {
+        let image = try Support.kernel("async")
+        let result = try Support.boot(image, tender: ["--mem=8"])
+        XCTAssertEqual(result.status, 0, result.output + result.errors)
+        for part in ["async let", "task group", "cancellation", "timeout"] {
+            XCTAssertTrue(result.output.contains("\(part): ok"), result.output)
+        }
+        XCTAssertTrue(result.output.contains("SUCCESS"), result.output)
+    }
+
     private func value(of key: String, in output: String) -> UInt64? {
         for line in output.split(separator: "\n") where line.hasPrefix("\(key)=") {
             return UInt64(line.dropFirst(key.count + 1))
