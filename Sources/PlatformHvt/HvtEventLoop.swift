@@ -4,13 +4,14 @@ import _Concurrency
 
 /// The hvt kernel's event loop: Riad's `EventLoop` on the hvt runtime's
 /// clock and POLL, fed by the concurrency runtime's global-executor hooks
-/// (runtime/concurrency.c calls the `riad_executor_*` functions below).
+/// (Sources/RiadConcurrency/concurrency.c calls the `riad_executor_*` and
+/// `riad_platform_*` functions below).
 public final class HvtBackend: EventLoopBackend {
     public typealias Job = UnsafeMutableRawPointer
 
     public func now() -> UInt64 { riad_hvt_monotonic_ns() }
 
-    public func run(_ job: UnsafeMutableRawPointer) { riad_hvt_run_job(job) }
+    public func run(_ job: UnsafeMutableRawPointer) { riad_run_job(job) }
 
     public func wait(until deadline: UInt64?) -> UInt64 {
         riad_hvt_yield(deadline ?? UInt64.max)
@@ -69,3 +70,18 @@ func riadExecutorRunForever() -> Never {
     HvtEventLoop.shared.run()
     riad_hvt_halt(0)
 }
+
+@_cdecl("riad_platform_monotonic_ns")
+func riadPlatformMonotonicNanoseconds() -> UInt64 { riad_hvt_monotonic_ns() }
+
+/// The runtime's clock_gettime gives every clock as the monotonic clock.
+@_cdecl("riad_platform_clock_to_loop")
+func riadPlatformClockToLoop(_ deadline: UInt64, _ clock: Int32) -> UInt64 { deadline }
+
+@_cdecl("riad_platform_write_error")
+func riadPlatformWriteError(_ text: UnsafePointer<CChar>, _ length: Int) {
+    riad_hvt_console_write(text, length)
+}
+
+@_cdecl("riad_platform_abort")
+func riadPlatformAbort(_ message: UnsafePointer<CChar>) -> Never { riad_hvt_abort(message) }

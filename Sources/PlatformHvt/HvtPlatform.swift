@@ -1,5 +1,6 @@
 import CPlatformHvt
 import Riad
+import _Concurrency
 
 /// The hvt target's platform: console, clocks and sleep through the Solo5
 /// hvt hypercalls, by way of the kernel's C runtime.
@@ -23,17 +24,13 @@ public struct HvtPlatform: Platform {
 
     public func wallClockNanoseconds() -> UInt64 { riad_hvt_wall_ns() }
 
-    public func sleep(until deadline: UInt64) {
-        // POLL returns early when a device has input; keep waiting until the
-        // deadline, because nothing here reads that input yet.
-        while riad_hvt_monotonic_ns() < deadline {
-            _ = riad_hvt_yield(deadline)
-        }
+    public func sleep(until deadline: UInt64) async throws(RiadError) {
+        try await HvtEventLoop.shared.sleep(until: deadline)
     }
 
-    /// Waits until `deadline` or until a device has input. Returns the set of
-    /// device handles with input (bit h for handle h), 0 on timeout.
-    public func yield(until deadline: UInt64) -> UInt64 { riad_hvt_yield(deadline) }
+    public func waitForInput(handle: UInt64) async throws(RiadError) {
+        try await HvtEventLoop.shared.waitForInput(handle: handle)
+    }
 
     /// Stops the kernel now with `status`.
     public func exit(_ status: Int32) -> Never { riad_hvt_halt(status) }

@@ -91,15 +91,6 @@ public struct UnixPlatform: Platform {
 
     public func wallClockNanoseconds() -> UInt64 { riad_unix_wall_ns() }
 
-    public func sleep(until deadline: UInt64) {
-        // Only the timer: a tap with unread input would otherwise wake every
-        // wait at once, and nothing here reads that input.
-        while monotonicNanoseconds() < deadline {
-            guard riad_unix_timer_arm(timerFD, absolute(deadline)) == 0 else { return }
-            riad_unix_timer_wait(timerFD)
-        }
-    }
-
     /// Waits until `deadline` or until a device has input. Returns the set of
     /// device handles with input (bit h for handle h), 0 on timeout. A
     /// deadline that has passed polls the devices without waiting.

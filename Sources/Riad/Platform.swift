@@ -1,7 +1,10 @@
+import _Concurrency
+
 /// What a kernel gets from the target it runs on.
 ///
-/// This is the minimal platform contract of the first Riad kernels: a
-/// console, two clocks, sleeping, the command line and exit. Every target
+/// The platform contract every kernel is written against: a console, two
+/// clocks, the command line, and suspending on the kernel's one event loop
+/// (sleeping, waiting for a device's input). Every target
 /// (hvt, unix) provides one conforming type; applications are generic over
 /// it, so the same application code is built into every target with exactly
 /// that target's implementation specialised in.
@@ -23,15 +26,24 @@ public protocol Platform {
     /// clock is set.
     func wallClockNanoseconds() -> UInt64
 
-    /// Blocks the whole kernel until the monotonic clock reaches `deadline`
-    /// (or returns at once if it has passed). Time spent here is idle time:
-    /// the host's CPU is free.
-    func sleep(until deadline: UInt64)
+    /// Suspends the calling task until the monotonic clock reaches
+    /// `deadline` (at once if it has passed). Other tasks run meanwhile; when
+    /// none can, the kernel idles and the host's CPU is free.
+    ///
+    /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
+    func sleep(until deadline: UInt64) async throws(RiadError)
+
+    /// Suspends the calling task until the device with `handle` has input.
+    /// Input already waiting is not seen: read the device until it is empty
+    /// before waiting.
+    ///
+    /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
+    func waitForInput(handle: UInt64) async throws(RiadError)
 }
 
 extension Platform {
-    /// Blocks for at least `nanoseconds`.
-    public func sleep(nanoseconds: UInt64) {
-        sleep(until: monotonicNanoseconds() &+ nanoseconds)
+    /// Suspends the calling task for at least `nanoseconds`.
+    public func sleep(nanoseconds: UInt64) async throws(RiadError) {
+        try await sleep(until: monotonicNanoseconds() &+ nanoseconds)
     }
 }

@@ -112,6 +112,7 @@ public struct KernelBuilder {
                 ])
             objects.append(object)
         }
+        objects.append(try compileConcurrencySupport(into: directory, flags: cFlags))
         let swift = try compileSwiftModules(
             ["Riad", "PlatformHvt"], into: directory, flags: swiftFlags(libraries: directory),
             inputs: headers)
@@ -146,6 +147,18 @@ public struct KernelBuilder {
     }
 
     // MARK: - What every target shares
+
+    /// The executor hooks and runtime entry points Embedded Swift's
+    /// concurrency library needs, the same on every target
+    /// (Sources/RiadConcurrency/concurrency.c).
+    func compileConcurrencySupport(into directory: URL, flags: [String]) throws(BuildError) -> URL {
+        let source = root.appendingPathComponent("Sources/RiadConcurrency/concurrency.c")
+        let object = directory.appendingPathComponent("concurrency.o")
+        try step(
+            "compiling concurrency support", output: object, inputs: [source],
+            command: [toolchain.clang] + flags + ["-c", "-o", object.path, source.path])
+        return object
+    }
 
     /// A unikernel's application, compiled with its generated main.
     struct Application {

@@ -15,8 +15,8 @@ extension KernelBuilder {
     /// The kernel-side code is the same Embedded Swift as on hvt, for the
     /// same triple; only the platform differs. The program is an ordinary
     /// dynamically linked PIE: glibc provides what the hvt runtime provides
-    /// to a kernel (malloc, memcpy, putchar, arc4random_buf), so no C object
-    /// of ours is linked in.
+    /// to a kernel (malloc, memcpy, putchar, arc4random_buf); the only C
+    /// object of ours is the concurrency support both targets share.
     public func buildUnix(unikernel: URL) throws(BuildError) -> URL {
         let libraries = try buildUnixLibraries()
         let application = try compileApplication(
@@ -30,8 +30,7 @@ extension KernelBuilder {
             command: [
                 toolchain.clang, "-target", Toolchain.kernelTriple, "-fuse-ld=lld", "-Wl,--gc-sections",
                 "-Wl,-z,noexecstack", "-o", executable.path,
-            ] + objects.map(\.path)
-                + ["\(toolchain.embeddedLibraries)/libswiftUnicodeDataTables.a"])
+            ] + objects.map(\.path) + toolchain.kernelLibraries)
         return executable
     }
 
@@ -43,22 +42,23 @@ extension KernelBuilder {
         try makeDirectory(directory)
         let headers = try files(
             in: root.appendingPathComponent("Sources/CPlatformUnix/include"), ext: ["h", "modulemap"])
+        let support = try compileConcurrencySupport(
+            into: directory, flags: ["-target", Toolchain.kernelTriple, "-O2", "-fPIC", "-Wall", "-Werror"])
         let swift = try compileSwiftModules(
             ["Riad", "PlatformUnix"], into: directory, flags: unixSwiftFlags(libraries: directory),
             inputs: headers)
-        return Libraries(directory: directory, objects: swift.objects, modules: swift.modules)
+        return Libraries(directory: directory, objects: [support] + swift.objects, modules: swift.modules)
     }
 
     /// Embedded Swift for a Linux process. Unlike a kernel's: position
     /// independent (the program is a PIE), with the red zone (Linux keeps
     /// clear of it when it delivers a signal) and glibc's stack protector.
     /// Objects are LLVM bitcode optimised together at link time, as on hvt,
-    /// which also drops the library code a kernel does not use (the event
-    /// loop's async code, which would otherwise need Swift's concurrency
-    /// runtime linked in).
+    /// which also drops the library code a kernel does not use.
     func unixSwiftFlags(libraries: URL) -> [String] {
         [
-            "-lto=llvm-full", "-target", Toolchain.kernelTriple, "-enable-experimental-feature", "Embedded", "-wmo",
+            "-lto=llvm-full", "-target", Toolchain.kernelTriple, "-enable-experimental-feature", "Embedded",
+            "-wmo",
             "-parse-as-library", "-O", "-I", libraries.path,
             "-I", root.appendingPathComponent("Sources/CPlatformUnix/include").path,
         ]

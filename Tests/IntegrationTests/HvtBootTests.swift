@@ -111,7 +111,7 @@ final class HvtBootTests: XCTestCase {
 
     func testSwiftConcurrencyRunsOnTheEventLoop() throws {
         let image = try Support.kernel("async")
-        let result = try Support.boot(image, tender: ["--mem=8"])
+        let result = try Support.boot(image, tender: ["--mem=2"])
         XCTAssertEqual(result.status, 0, result.output + result.errors)
         for part in ["async let", "task group", "cancellation", "timeout"] {
             XCTAssertTrue(result.output.contains("\(part): ok"), result.output)

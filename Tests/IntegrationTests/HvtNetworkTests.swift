@@ -49,6 +49,8 @@ final class HvtNetworkTests: XCTestCase {
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(kernel.terminationStatus, 0, printed)
         XCTAssertTrue(printed.contains("received: ping"), printed)
+        // The kernel's task was suspended on the device and woken by input.
+        XCTAssertTrue(printed.contains("woken by input"), printed)
     }
 }
 

@@ -70,6 +70,16 @@ final class UnixTargetTests: XCTestCase {
 
     // MARK: - Exit statuses and traps
 
+    func testSwiftConcurrencyRunsOnTheEventLoop() throws {
+        let kernel = try Support.unixKernel("async")
+        let result = try Support.run(kernel.path, [])
+        XCTAssertEqual(result.status, 0, result.output + result.errors)
+        for part in ["async let", "task group", "cancellation", "timeout"] {
+            XCTAssertTrue(result.output.contains("\(part): ok"), result.output)
+        }
+        XCTAssertTrue(result.output.contains("SUCCESS"), result.output)
+    }
+
     func testExitStatusPropagates() throws {
         let kernel = try Support.unixKernel("exit-status")
         for status: Int32 in [0, 1, 7, 200] {
@@ -254,6 +264,8 @@ final class UnixNetworkTests: XCTestCase {
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(process.terminationStatus, 0, printed)
         XCTAssertTrue(printed.contains("received: ping"), printed)
+        // The kernel's task was suspended on the device and woken by input.
+        XCTAssertTrue(printed.contains("woken by input"), printed)
     }
 }
 

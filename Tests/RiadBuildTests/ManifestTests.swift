@@ -45,14 +45,21 @@ final class ManifestTests: XCTestCase {
             ("name = \"Bad Name\"\nentry = \"K\"\n", "m.toml:1: name `Bad Name` must be"),
             ("name = \"k\"\nentry = \"9K\"\n", "m.toml:2: entry `9K` must be a Swift type name"),
             (head + "colour = \"red\"\n", "m.toml:3: unknown key `colour` at the top level"),
-            (head + "[[device]]\nname = \"s\"\nkind = \"serial\"\n", "m.toml:5: unknown device kind `serial`"),
+            (
+                head + "[[device]]\nname = \"s\"\nkind = \"serial\"\n",
+                "m.toml:5: unknown device kind `serial`"
+            ),
             (head + "[[device]]\nkind = \"net\"\n", "m.toml:3: missing key `name` in [device]"),
             (
-                head + "[[device]]\nname = \"s\"\nkind = \"net\"\n[[device]]\nname = \"s\"\nkind = \"block\"\n",
+                head
+                    + "[[device]]\nname = \"s\"\nkind = \"net\"\n[[device]]\nname = \"s\"\nkind = \"block\"\n",
                 "m.toml:7: device `s` is declared twice"
             ),
             (head + "[network]\n", "m.toml:3: unknown table [network]"),
-            (head + "[hvt]\nmemory = 1\n", "m.toml:4: `memory` must be an integer number of MiB from 2 to 4096"),
+            (
+                head + "[hvt]\nmemory = 1\n",
+                "m.toml:4: `memory` must be an integer number of MiB from 2 to 4096"
+            ),
             (head + "[hvt]\nmemory = \"lots\"\n", "m.toml:4: `memory` must be an integer"),
             (head + "[hvt]\n[hvt]\n", "m.toml:4: table [hvt] is defined twice"),
             (head + "name = \"again\"\n", "m.toml:3: key `name` is given twice"),
@@ -73,7 +80,7 @@ final class ManifestTests: XCTestCase {
     func testWiringNamesTheEntryAndEveryDevice() throws {
         let manifest = try UnikernelManifest(
             text: "name = \"k\"\nentry = \"K\"\n[[device]]\nname = \"service\"\nkind = \"net\"\n", file: "m")
-        XCTAssertTrue(Wiring.hvtMain(manifest).contains("K.start(platform: HvtPlatform())"))
+        XCTAssertTrue(Wiring.hvtMain(manifest).contains("await K.start(platform: platform)"))
         let notes = Wiring.hvtNotes(manifest)
         XCTAssertTrue(notes.contains("#define ENTRIES 2"))
         XCTAssertTrue(notes.contains("{ .name = \"service\", .type = RIAD_MFT_DEV_NET_BASIC }"))

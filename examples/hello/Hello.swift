@@ -2,8 +2,9 @@ import Riad
 
 /// Prints "Hello from Riad" `--count` times (default 4), sleeping
 /// `--sleep-ms` milliseconds (default 1000) between lines, then exits 0.
+/// The sleep suspends only this task: the kernel idles on its event loop.
 struct Hello {
-    static func start<P: Platform>(platform: P) -> Int32 {
+    static func start<P: Platform>(platform: P) async -> Int32 {
         let arguments = Arguments(platform.arguments)
         for name in arguments.unknown(known: ["count", "sleep-ms"]) {
             platform.write("hello: unknown argument --\(name) (known: --count=N, --sleep-ms=MS)\n")
@@ -14,7 +15,13 @@ struct Hello {
         else { return ExitStatus.usage }
 
         for line in 0..<count {
-            if line > 0 { platform.sleep(nanoseconds: sleepMilliseconds * 1_000_000) }
+            if line > 0 {
+                do throws(RiadError) {
+                    try await platform.sleep(nanoseconds: sleepMilliseconds * 1_000_000)
+                } catch {
+                    return ExitStatus.failure
+                }
+            }
             platform.write("Hello from Riad\n")
         }
         return ExitStatus.success

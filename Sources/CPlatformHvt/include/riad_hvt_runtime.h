@@ -69,8 +69,8 @@ struct riad_heap_stats {
 void riad_hvt_heap_stats(struct riad_heap_stats *out);
 
 /* Runs one concurrency job (a task's partial run) on the generic executor
- * (runtime/concurrency.c). */
-void riad_hvt_run_job(void *job);
+ * (Sources/RiadConcurrency/concurrency.c). */
+void riad_run_job(void *job);
 
 /* Fill buffer with bytes from the kernel's CSPRNG (ChaCha20). */
 void arc4random_buf(void *buffer, size_t length);

@@ -283,4 +283,22 @@ static inline int riad_unix_install_trap_handlers(void)
     return 0;
 }
 
+/* Stops the timer and forgets an expiry it had: a wait with no deadline. */
+static inline int riad_unix_timer_disarm(int timer_fd)
+{
+    struct itimerspec spec = { 0 };
+    return timerfd_settime(timer_fd, 0, &spec, NULL);
+}
+
+/* Nanoseconds on CLOCK_BOOTTIME, the clock of Swift's ContinuousClock. */
+static inline uint64_t riad_unix_boottime_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Runs one concurrency job (Sources/RiadConcurrency/concurrency.c). */
+void riad_run_job(void *job);
+
 #endif /* RIAD_UNIX_H */

@@ -1,17 +1,16 @@
-import PlatformHvt
 import Riad
 import _Concurrency
 
-/// Swift concurrency on the hvt event loop: async let, a task group, the
+/// Swift concurrency on the kernel's event loop, on every target: async let, a task group, the
 /// loop's sleep, cancellation and a timeout. (Task.sleep is unavailable in
 /// Embedded Swift 6.3: it throws untyped errors.)
 struct AsyncKernel {
-    static func start(platform: HvtPlatform) -> Int32 {
-        HvtEventLoop.run { await main(platform) }
+    static func start<P: Platform>(platform: P) async -> Int32 {
+        await main(platform)
     }
 
-    static func main(_ platform: HvtPlatform) async -> Int32 {
-        let loop = HvtEventLoop.shared
+    static func main<P: Platform>(_ platform: P) async -> Int32 {
+        let loop = platform
         let start = platform.monotonicNanoseconds()
         func elapsedMilliseconds() -> UInt64 { (platform.monotonicNanoseconds() - start) / 1_000_000 }
 
@@ -64,12 +63,11 @@ struct AsyncKernel {
             return first
         }
         platform.write("timeout: \(first == false ? "ok" : "FAILED")\n")
-        platform.write("jobs run: \(loop.jobsRun)\n")
         platform.write("SUCCESS\n")
         return 0
     }
 
-    static func sleep(_ loop: EventLoop<HvtBackend>, _ milliseconds: UInt64) async {
+    static func sleep<P: Platform>(_ loop: P, _ milliseconds: UInt64) async {
         try? await loop.sleep(nanoseconds: milliseconds * 1_000_000)
     }
 }

@@ -15,7 +15,7 @@ import Riad
 /// Writes a pattern to the first and last block of `storage`, reads it back,
 /// then checks that out-of-range and unaligned requests are refused.
 struct BlockKernel {
-    static func start(platform: TargetPlatform) -> Int32 {
+    static func start(platform: TargetPlatform) async -> Int32 {
         guard let disk = Block(name: "storage") else {
             platform.write("FAILURE: no block device 'storage'\n")
             return 1

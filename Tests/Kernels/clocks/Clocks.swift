@@ -4,11 +4,11 @@ import Riad
 /// that the monotonic clock strictly increases across sleeps, and measures a
 /// 50 ms sleep.
 struct Clocks {
-    static func start<P: Platform>(platform: P) -> Int32 {
+    static func start<P: Platform>(platform: P) async -> Int32 {
         platform.write("wall=\(platform.wallClockNanoseconds())\n")
         var previous = platform.monotonicNanoseconds()
         for _ in 0..<100 {
-            platform.sleep(nanoseconds: 10_000)
+            try? await platform.sleep(nanoseconds: 10_000)
             let now = platform.monotonicNanoseconds()
             guard now > previous else {
                 platform.write("FAILURE: monotonic clock went from \(previous) to \(now)\n")
@@ -17,7 +17,7 @@ struct Clocks {
             previous = now
         }
         let before = platform.monotonicNanoseconds()
-        platform.sleep(nanoseconds: 50_000_000)
+        try? await platform.sleep(nanoseconds: 50_000_000)
         let slept = platform.monotonicNanoseconds() - before
         platform.write("slept=\(slept)\n")
         platform.write("SUCCESS\n")

@@ -7,10 +7,10 @@ import _Concurrency
 /// already passed) on the Riad event loop. Prints nanoseconds per operation.
 /// Also prints the heap's high-water mark, for the idle-memory figure.
 struct ExecutorBench {
-    static func start(platform: HvtPlatform) -> Int32 {
+    static func start(platform: HvtPlatform) async -> Int32 {
         let idle = platform.heapStatistics()
         platform.write("heap-high-water-at-start=\(idle.high_water)\n")
-        return HvtEventLoop.run { await main(platform) }
+        return await main(platform)
     }
 
     static let switches = 200_000

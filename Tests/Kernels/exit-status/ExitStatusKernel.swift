@@ -14,7 +14,7 @@ import Riad
 /// (a Swift trap: ud2); `--trap` dereferences an unmapped address so that
 /// the CPU raises a page fault.
 struct ExitStatusKernel {
-    static func start(platform: TargetPlatform) -> Int32 {
+    static func start(platform: TargetPlatform) async -> Int32 {
         let arguments = Arguments(platform.arguments)
         if arguments.value("abort") != nil { platform.abort("requested by --abort") }
         if arguments.value("fatal") != nil {

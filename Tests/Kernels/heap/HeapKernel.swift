@@ -5,7 +5,7 @@ import Riad
 /// varied sizes, checking each block's contents: only an allocator that
 /// reuses freed memory survives. Then checks the allocator's statistics.
 struct HeapKernel {
-    static func start(platform: HvtPlatform) -> Int32 {
+    static func start(platform: HvtPlatform) async -> Int32 {
         var live: [UnsafeMutableRawBufferPointer?] = Array(repeating: nil, count: 64)
         let before = platform.heapStatistics()
         var seed: UInt64 = 0x9e37_79b9_7f4a_7c15

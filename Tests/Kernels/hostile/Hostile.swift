@@ -7,7 +7,7 @@ import RiadABI
 /// `--case=NAME`. The tender must stop the kernel with a clear error (or, for
 /// the cases a kernel may legitimately get wrong, answer EINVAL).
 struct Hostile {
-    static func start(platform: HvtPlatform) -> Int32 {
+    static func start(platform: HvtPlatform) async -> Int32 {
         let memory = riad_hvt_get_boot_info()!.pointee.mem_size
         let name = Arguments(platform.arguments).value("case") ?? ""
         switch name {

@@ -1,4 +1,5 @@
 import Riad
+import _Concurrency
 
 // The same kernel for both targets: each target's platform and devices
 // under one name (riad defines RIAD_TARGET_UNIX or RIAD_TARGET_HVT).
@@ -18,7 +19,7 @@ import Riad
 struct NetKernel {
     static let etherType: (UInt8, UInt8) = (0x88, 0xb5)
 
-    static func start(platform: TargetPlatform) -> Int32 {
+    static func start(platform: TargetPlatform) async -> Int32 {
         guard let net = Network(name: "service") else {
             platform.write("FAILURE: no network device 'service'\n")
             return 1
@@ -37,8 +38,8 @@ struct NetKernel {
         platform.write("sent\n")
         let deadline = platform.monotonicNanoseconds() + 20_000_000_000
         while platform.monotonicNanoseconds() < deadline {
-            let ready = platform.yield(until: deadline)
-            guard ready & (1 << net.handle) != 0 else { continue }
+            // Read what is waiting, then suspend until the device has input:
+            // the task wakes when a frame arrives through the tap.
             while let received = net.read(into: frame) {
                 guard received > 14, frame[12] == etherType.0, frame[13] == etherType.1 else { continue }
                 let payload = Array(frame[14..<received]).prefix { $0 != 0 }
@@ -55,9 +56,31 @@ struct NetKernel {
                 platform.write("SUCCESS\n")
                 return 0
             }
+            guard await waitForInput(platform, handle: net.handle, until: deadline) else { break }
+            platform.write("woken by input\n")
         }
         platform.write("FAILURE: no frame arrived\n")
         return 1
+    }
+
+    /// Waits for input on `handle` until `deadline`; false on timeout.
+    static func waitForInput(_ platform: TargetPlatform, handle: UInt64, until deadline: UInt64) async -> Bool
+    {
+        await withTaskGroup(of: Bool.self, returning: Bool.self) { group in
+            group.addTask {
+                do throws(RiadError) { try await platform.waitForInput(handle: handle) } catch {
+                    return false
+                }
+                return true
+            }
+            group.addTask {
+                try? await platform.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 
     static func header(_ frame: UnsafeMutableRawBufferPointer, destination: [UInt8], source: [UInt8]) -> Int {
