@@ -23,6 +23,8 @@ let package = Package(
 
         // Kernel side.
         .target(name: "Riad"),
+        // The TCP/IP stack: wire formats and sans-I/O protocol engines.
+        .target(name: "RiadNet", dependencies: ["Riad"]),
         // Declarations of the hvt C runtime; its sources (runtime/) are
         // compiled into kernels only, never into host programs.
         .target(name: "CPlatformHvt", dependencies: ["RiadABI"], exclude: ["runtime"]),
@@ -62,6 +64,7 @@ let package = Package(
 
         .testTarget(name: "RiadTests", dependencies: ["Riad"]),
         .testTarget(name: "RiadTenderTests", dependencies: ["RiadTender"]),
+        .testTarget(name: "RiadNetTests", dependencies: ["RiadNet"]),
         .testTarget(name: "RiadBuildTests", dependencies: ["RiadBuild"]),
         .testTarget(
             name: "IntegrationTests",
