@@ -126,12 +126,6 @@ public struct IPv4Address: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 }
 
-/// Appends `value` in decimal to `text`.
-func appendDecimal(_ value: UInt32, to text: inout [UInt8]) {
-    if value >= 10 { appendDecimal(value / 10, to: &text) }
-    text.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10))
-}
-
 /// An IPv4 address with a prefix length (RFC 4632): an interface's address
 /// and its subnet, "10.0.0.2/24", or a network, "10.0.0.0/24".
 ///
