@@ -37,8 +37,8 @@ extension EventLoop {
     /// Suspends the calling task until device `handle` has input (the
     /// platform's POLL or epoll reports it), or the task is cancelled.
     ///
-    /// Input that is already waiting is not seen here: read the device until
-    /// it has nothing left before waiting, as with edge-triggered epoll.
+    /// Readiness is level-triggered: input already waiting wakes the task at
+    /// the loop's next poll of the devices.
     public func waitForInput(handle: UInt64) async throws(RiadError) {
         let pending = Pending()
         await withTaskCancellationHandler {

@@ -79,9 +79,13 @@ public final class EventLoop<Backend: EventLoopBackend> {
             budget -= 1
             if stopped { return true }
         }
-        if !ready.isEmpty { return true }
         fireDueTimers(now: backend.now())
-        if !ready.isEmpty { return true }
+        if !ready.isEmpty {
+            // Busy: still look at the devices without waiting, so that a task
+            // waiting for input is not starved by tasks that never idle.
+            if !inputWaiters.isEmpty { wakeInputWaiters(backend.wait(until: 0)) }
+            return true
+        }
         guard !timers.isEmpty || !inputWaiters.isEmpty else { return false }
         let before = backend.now()
         let readySet = backend.wait(until: timers.first?.deadline)

@@ -33,9 +33,8 @@ public protocol Platform {
     /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
     func sleep(until deadline: UInt64) async throws(RiadError)
 
-    /// Suspends the calling task until the device with `handle` has input.
-    /// Input already waiting is not seen: read the device until it is empty
-    /// before waiting.
+    /// Suspends the calling task until the device with `handle` has input
+    /// (input already waiting counts: readiness is level-triggered).
     ///
     /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
     func waitForInput(handle: UInt64) async throws(RiadError)

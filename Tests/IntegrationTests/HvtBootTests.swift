@@ -28,6 +28,11 @@ final class HvtBootTests: XCTestCase {
         let unknown = try Support.boot(image, kernel: ["--colour=red"])
         XCTAssertEqual(unknown.status, 64)
         XCTAssertTrue(unknown.output.contains("unknown argument --colour"), unknown.output)
+        let help = try Support.boot(image, kernel: ["--help"])
+        XCTAssertEqual(help.status, 0)
+        for line in ["--count=N", "(default 4)", "--sleep-ms=N", "--logs=SPEC"] {
+            XCTAssertTrue(help.output.contains(line), help.output)
+        }
     }
 
     func testExitStatusPropagates() throws {

@@ -139,6 +139,28 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(log.entries, ["2@7", "2@7", "timer@20"])
     }
 
+    func testBusyTasksDoNotStarveAnInputWaiter() {
+        let executor = VirtualExecutor()
+        let loop = executor.loop
+        let log = Log()
+        executor.backend.inputs = [(time: 0, handle: 4)]
+        executor.spawn {
+            try? await loop.waitForInput(handle: 4)
+            log.entries.append("input")
+        }
+        executor.spawn {
+            // Never idles until the input waiter has run.
+            var turns = 0
+            while !log.entries.contains("input") && turns < 1000 {
+                await Task.yield()
+                turns += 1
+            }
+            log.entries.append("busy for \(turns < 1000 ? "a while" : "ever")")
+        }
+        loop.run()
+        XCTAssertEqual(log.entries, ["input", "busy for a while"])
+    }
+
     func testAsyncLetRunsConcurrentlyOnOneThread() {
         let executor = VirtualExecutor()
         let loop = executor.loop

@@ -1,23 +1,24 @@
 import Riad
+import _Concurrency
 
 /// Prints "Hello from Riad" `--count` times (default 4), sleeping
 /// `--sleep-ms` milliseconds (default 1000) between lines, then exits 0.
 /// The sleep suspends only this task: the kernel idles on its event loop.
 struct Hello {
     static func start<P: Platform>(platform: P) async -> Int32 {
-        let arguments = Arguments(platform.arguments)
-        for name in arguments.unknown(known: ["count", "sleep-ms"]) {
-            platform.write("hello: unknown argument --\(name) (known: --count=N, --sleep-ms=MS)\n")
-            return ExitStatus.usage
+        var arguments = RuntimeArguments(program: "hello")
+        let count = arguments.unsigned("count", default: 4, help: "how many lines to print")
+        let sleep = arguments.unsigned("sleep-ms", default: 1000, help: "milliseconds between lines")
+        let values: RuntimeArguments.Values
+        switch arguments.parse(platform.arguments, platform) {
+        case .run(let parsed): values = parsed
+        case .exit(let status): return status
         }
-        guard let count = number(arguments, "count", default: 4, platform),
-            let sleepMilliseconds = number(arguments, "sleep-ms", default: 1000, platform)
-        else { return ExitStatus.usage }
 
-        for line in 0..<count {
+        for line in 0..<values[count] {
             if line > 0 {
                 do throws(RiadError) {
-                    try await platform.sleep(nanoseconds: sleepMilliseconds * 1_000_000)
+                    try await platform.sleep(nanoseconds: values[sleep] &* 1_000_000)
                 } catch {
                     return ExitStatus.failure
                 }
@@ -25,18 +26,5 @@ struct Hello {
             platform.write("Hello from Riad\n")
         }
         return ExitStatus.success
-    }
-
-    static func number<P: Platform>(
-        _ arguments: Arguments, _ name: String, default value: UInt64, _ platform: P
-    )
-        -> UInt64?
-    {
-        guard let text = arguments.value(name) else { return value }
-        guard let parsed = Arguments.parseUnsigned(text) else {
-            platform.write("hello: --\(name)=\(text): expected a non-negative integer\n")
-            return nil
-        }
-        return parsed
     }
 }

@@ -38,8 +38,10 @@ struct NetKernel {
         platform.write("sent\n")
         let deadline = platform.monotonicNanoseconds() + 20_000_000_000
         while platform.monotonicNanoseconds() < deadline {
-            // Read what is waiting, then suspend until the device has input:
-            // the task wakes when a frame arrives through the tap.
+            // Suspend until the device has input (frames already waiting
+            // count: readiness is level-triggered), then read it all.
+            guard await waitForInput(platform, handle: net.handle, until: deadline) else { break }
+            platform.write("woken by input\n")
             while let received = net.read(into: frame) {
                 guard received > 14, frame[12] == etherType.0, frame[13] == etherType.1 else { continue }
                 let payload = Array(frame[14..<received]).prefix { $0 != 0 }
@@ -56,8 +58,6 @@ struct NetKernel {
                 platform.write("SUCCESS\n")
                 return 0
             }
-            guard await waitForInput(platform, handle: net.handle, until: deadline) else { break }
-            platform.write("woken by input\n")
         }
         platform.write("FAILURE: no frame arrived\n")
         return 1
