@@ -53,7 +53,9 @@ public struct IPv4Repr: Sendable, Hashable, CustomStringConvertible {
 
     /// 64, as RFC 1700 recommended and most hosts send.
     public static let defaultTimeToLive: UInt8 = 64
-    /// The header `emit` writes: 20 bytes, no options.
+    /// The header `emit` writes: 20 bytes, no options. A received packet's
+    /// header may be longer (up to 60 bytes with options): find its payload
+    /// with `IPv4PacketView.payload`, not at this offset.
     public static let headerLength = 20
     /// The largest packet the total length field can describe.
     public static let maximumPacketLength = 65535
@@ -85,7 +87,9 @@ public struct IPv4Repr: Sendable, Hashable, CustomStringConvertible {
         return repr
     }
 
-    /// The header of the packet at the start of `bytes`.
+    /// The header of the packet at the start of `bytes`. To reach the
+    /// payload too, parse an `IPv4PacketView` and use its `payload`: the
+    /// header may carry options.
     public static func parse(_ bytes: UnsafeRawBufferPointer, verifyChecksum: Bool = true) throws(WireError)
         -> IPv4Repr
     {
