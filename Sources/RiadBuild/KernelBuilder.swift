@@ -2,7 +2,7 @@ import Foundation
 
 /// Builds a unikernel folder into a kernel image for a target.
 ///
-/// The kernel-side libraries (Riad, PlatformHvt and the C runtime) are
+/// The kernel-side libraries (Riad, RiadNet, PlatformHvt and the C runtime) are
 /// compiled once per checkout into `.build/riad-kernel/<target>/` and shared
 /// by every unikernel; the application and its generated wiring go into the
 /// unikernel's own `_build/<target>/`. Every step is skipped when its output
@@ -114,7 +114,7 @@ public struct KernelBuilder {
         }
         objects.append(try compileConcurrencySupport(into: directory, flags: cFlags))
         let swift = try compileSwiftModules(
-            ["Riad", "PlatformHvt"], into: directory, flags: swiftFlags(libraries: directory),
+            ["Riad", "RiadNet", "PlatformHvt"], into: directory, flags: swiftFlags(libraries: directory),
             inputs: headers)
         return Libraries(directory: directory, objects: objects + swift.objects, modules: swift.modules)
     }

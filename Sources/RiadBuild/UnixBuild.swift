@@ -45,7 +45,7 @@ extension KernelBuilder {
         let support = try compileConcurrencySupport(
             into: directory, flags: ["-target", Toolchain.kernelTriple, "-O2", "-fPIC", "-Wall", "-Werror"])
         let swift = try compileSwiftModules(
-            ["Riad", "PlatformUnix"], into: directory, flags: unixSwiftFlags(libraries: directory),
+            ["Riad", "RiadNet", "PlatformUnix"], into: directory, flags: unixSwiftFlags(libraries: directory),
             inputs: headers)
         return Libraries(directory: directory, objects: [support] + swift.objects, modules: swift.modules)
     }
