@@ -61,13 +61,12 @@ public struct KernelBuilder {
     /// Builds `unikernel` for hvt and returns the image's path.
     public func buildHvt(unikernel: URL) throws(BuildError) -> URL {
         let libraries = try buildHvtLibraries()
+        let configuration = try configure(unikernel: unikernel, target: .hvt)
         let application = try compileApplication(
-            unikernel, target: .hvt, libraries: libraries,
-            flags: swiftFlags(libraries: libraries.directory), main: Wiring.hvtMain)
-        let manifest = application.manifest
-        let out = application.directory
+            configuration, libraries: libraries, flags: swiftFlags(libraries: libraries.directory))
+        let manifest = configuration.manifest
+        let out = configuration.directory
         let notesFile = out.appendingPathComponent("riad_notes.c")
-        try writeIfChanged(Wiring.hvtNotes(manifest), to: notesFile)
         let notesObject = out.appendingPathComponent("riad_notes.o")
         try step(
             "compiling the manifest note", output: notesObject, inputs: [notesFile],
@@ -168,23 +167,48 @@ public struct KernelBuilder {
         let object: URL
     }
 
-    /// Configures and compiles `unikernel`'s application for `target`: reads
-    /// the manifest, writes the generated main (`main(manifest)`) into
-    /// `_build/<target>/riad_main.swift`, and compiles it with the
-    /// unikernel's sources against `libraries` into `app.o`. The target is
-    /// also a compilation condition (`RIAD_TARGET_HVT`, `RIAD_TARGET_UNIX`),
-    /// for the code that names a target's own devices.
-    func compileApplication(
-        _ unikernel: URL, target: KernelTarget, libraries: Libraries, flags: [String],
-        main: (UnikernelManifest) -> String
-    ) throws(BuildError) -> Application {
+    /// What `configure` wrote for a unikernel and a target.
+    public struct Configuration {
+        public let manifest: UnikernelManifest
+        public let target: KernelTarget
+        public let unikernel: URL
+        /// The unikernel's `_build/<target>` folder.
+        public let directory: URL
+        /// The files generated into it.
+        public let generated: [URL]
+    }
+
+    /// Reads `unikernel`'s manifest and writes the wiring for `target` into
+    /// `_build/<target>/`: `riad_main.swift` (the main that builds the
+    /// target's platform and runs the entry), and for hvt `riad_notes.c`
+    /// (the ABI and manifest notes). Files are rewritten only when their
+    /// text changes, so an unchanged configuration triggers no rebuild.
+    public func configure(unikernel: URL, target: KernelTarget) throws(BuildError) -> Configuration {
         let manifest = try Self.manifest(in: unikernel)
         let out = unikernel.appendingPathComponent("_build/\(target.rawValue)")
         try makeDirectory(out)
-        // Configure: generated files are rewritten only when they change, so
-        // that an unchanged configuration does not trigger a rebuild.
-        let mainFile = out.appendingPathComponent("riad_main.swift")
-        try writeIfChanged(main(manifest), to: mainFile)
+        var files = [(out.appendingPathComponent("riad_main.swift"), Wiring.main(manifest, for: target))]
+        if target == .hvt {
+            files.append((out.appendingPathComponent("riad_notes.c"), Wiring.hvtNotes(manifest)))
+        }
+        for (file, text) in files { try writeIfChanged(text, to: file) }
+        return Configuration(
+            manifest: manifest, target: target, unikernel: unikernel, directory: out,
+            generated: files.map { $0.0 })
+    }
+
+    /// Compiles a configured unikernel's application with its generated
+    /// main against `libraries` into `app.o`. The target is also a
+    /// compilation condition (`RIAD_TARGET_HVT`, `RIAD_TARGET_UNIX`), for the
+    /// code that names a target's own devices.
+    func compileApplication(_ configuration: Configuration, libraries: Libraries, flags: [String])
+        throws(BuildError) -> Application
+    {
+        let unikernel = configuration.unikernel
+        let manifest = configuration.manifest
+        let target = configuration.target
+        let out = configuration.directory
+        let mainFile = configuration.generated[0]
 
         let sources = try swiftSources(in: unikernel)
         guard !sources.isEmpty else {

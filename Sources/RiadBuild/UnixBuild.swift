@@ -20,8 +20,8 @@ extension KernelBuilder {
     public func buildUnix(unikernel: URL) throws(BuildError) -> URL {
         let libraries = try buildUnixLibraries()
         let application = try compileApplication(
-            unikernel, target: .unix, libraries: libraries,
-            flags: unixSwiftFlags(libraries: libraries.directory), main: Wiring.unixMain)
+            try configure(unikernel: unikernel, target: .unix), libraries: libraries,
+            flags: unixSwiftFlags(libraries: libraries.directory))
         let name = application.manifest.name
         let executable = application.directory.appendingPathComponent(name)
         let objects = libraries.objects + [application.object]

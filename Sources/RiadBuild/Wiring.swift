@@ -2,6 +2,14 @@
 /// builds the target's platform and calls the application's entry, and the
 /// ELF notes (ABI and manifest) the tender checks. Both are meant to be read.
 enum Wiring {
+    /// The generated main for `target`.
+    static func main(_ manifest: UnikernelManifest, for target: KernelTarget) -> String {
+        switch target {
+        case .hvt: hvtMain(manifest)
+        case .unix: unixMain(manifest)
+        }
+    }
+
     /// The Swift entry point for the hvt runtime.
     static func hvtMain(_ manifest: UnikernelManifest) -> String {
         """

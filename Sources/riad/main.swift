@@ -31,7 +31,7 @@ struct RiadCommand: ParsableCommand {
             Exit statuses: 0 success; 1 a build or manifest error (with a message); \
             2 a usage error; riad run exits with the kernel's own status.
             """,
-        subcommands: [Build.self, Run.self, Targets.self])
+        subcommands: [New.self, Configure.self, Build.self, Run.self, Clean.self, Targets.self])
 }
 
 /// The targets a unikernel can be built for.
@@ -144,6 +144,16 @@ func executableDirectory() -> URL {
 }
 
 func buildImage(directory: String, target: Target, verbose: Bool) throws -> URL {
+    try withBuilder(directory: directory, verbose: verbose) { builder throws(BuildError) in
+        try builder.build(unikernel: URL(fileURLWithPath: directory).standardizedFileURL, target: target)
+    }
+}
+
+/// Runs `body` with a builder for the Riad checkout `riad` belongs to (or
+/// the one holding `directory`); a build error becomes a message and exit 1.
+func withBuilder<T>(directory: String, verbose: Bool, _ body: (KernelBuilder) throws(BuildError) -> T) throws
+    -> T
+{
     let unikernel = URL(fileURLWithPath: directory).standardizedFileURL
     guard
         let root = KernelBuilder.findRoot(from: executableDirectory())
@@ -156,9 +166,8 @@ func buildImage(directory: String, target: Target, verbose: Bool) throws -> URL 
         var builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
         builder.verbose = verbose
         builder.progress = { line in FileHandle.standardError.write(Data(("riad: " + line + "\n").utf8)) }
-        return try builder.build(unikernel: unikernel, target: target)
+        return try body(builder)
     } catch {
-        FileHandle.standardError.write(Data(("riad: error: " + error.message + "\n").utf8))
-        throw ExitCode(1)
+        throw failure(error.message)
     }
 }
