@@ -62,6 +62,25 @@ let package = Package(
             name: "riad-seccomp-probe", dependencies: ["RiadTender"],
             path: "Tests/SeccompProbe"),
 
+        // libFuzzer targets, one per group of untrusted-input parsers; built
+        // and run by scripts/fuzz (docs/fuzzing.md). Only the source is
+        // declared: seeds/ and crashes/ beside it are inputs, not code.
+        .executableTarget(
+            name: "fuzz-net", dependencies: ["Riad", "RiadNet"], path: "Fuzz/Net",
+            sources: ["FuzzNet.swift"]),
+        .executableTarget(
+            name: "fuzz-ethernet", dependencies: ["Riad", "RiadNet"], path: "Fuzz/Ethernet",
+            sources: ["FuzzEthernet.swift"]),
+        .executableTarget(
+            name: "fuzz-tender", dependencies: ["RiadTender"], path: "Fuzz/Tender",
+            sources: ["FuzzTender.swift"]),
+        .executableTarget(
+            name: "fuzz-unikernel-manifest", dependencies: ["RiadBuild"], path: "Fuzz/UnikernelManifest",
+            sources: ["FuzzUnikernelManifest.swift"]),
+        .executableTarget(
+            name: "fuzz-runtime-arguments", dependencies: ["Riad"], path: "Fuzz/RuntimeArguments",
+            sources: ["FuzzRuntimeArguments.swift"]),
+
         .testTarget(name: "RiadTests", dependencies: ["Riad"]),
         .testTarget(name: "RiadTenderTests", dependencies: ["RiadTender"]),
         .testTarget(name: "RiadNetTests", dependencies: ["RiadNet"]),
