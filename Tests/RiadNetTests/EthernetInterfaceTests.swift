@@ -95,6 +95,57 @@ final class EthernetInterfaceTests: XCTestCase {
         XCTAssertEqual(interface.counters.echoRepliesSent, 1)
     }
 
+    /// A 4000-byte echo request in three fragments: the reply goes in three
+    /// fragments too, which reassemble into the echo reply.
+    func testAnswersFragmentedEchoRequestsInFragments() throws {
+        var interface = makeInterface()
+        let data = (0..<4000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let request = ICMPv4Repr(
+            message: .echoRequest(identifier: 0x1234, sequenceNumber: 9), dataLength: 4000)
+        let icmp = emitted(count: request.bufferLength) { bytes in
+            data.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: bytes[8...]).copyMemory(from: $0) }
+            request.emit(into: bytes)
+        }
+        var replies: [[UInt8]] = []
+        for (offset, end) in [(0, 1480), (1480, 2960), (2960, 4008)] {
+            let ip = IPv4Repr(
+                source: IPv4Address(10, 0, 0, 1), destination: IPv4Address(10, 0, 0, 2), protocol: .icmp,
+                payloadLength: end - offset, identification: 0x5151, moreFragments: end < 4008,
+                fragmentOffset: offset)
+            let frame: [UInt8] =
+                [0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00]
+                + emitted(count: 20) { ip.emit(into: $0) } + icmp[offset..<end]
+            replies += exchange(&interface, frame)
+        }
+        XCTAssertEqual(replies.count, 3)
+        XCTAssertEqual(interface.reassembler.counters.reassembled, 1)
+        var reassembler = IPv4Reassembler()
+        var whole: ReassembledDatagram?
+        var identifications: Set<UInt16> = []
+        for (index, reply) in replies.enumerated() {
+            XCTAssertLessThanOrEqual(reply.count, 14 + 1500)
+            try reply.withUnsafeBytes { bytes in
+                let view = try IPv4PacketView(checking: UnsafeRawBufferPointer(rebasing: bytes[14...]))
+                let ip = try IPv4Repr.parse(view)
+                XCTAssertEqual(ip.fragmentOffset, [0, 1480, 2960][index])
+                XCTAssertEqual(ip.moreFragments, index < 2)
+                XCTAssertEqual(ip.destination, IPv4Address(10, 0, 0, 1))
+                identifications.insert(ip.identification)
+                whole = reassembler.add(ip, payload: view.payload, now: 0) ?? whole
+            }
+        }
+        XCTAssertEqual(identifications.count, 1)
+        let datagram = try XCTUnwrap(whole)
+        XCTAssertEqual(datagram.header.payloadLength, 4008)
+        try datagram.withPayload { bytes in
+            let echo = try ICMPv4Repr.parse(bytes)
+            XCTAssertEqual(echo.message, .echoReply(identifier: 0x1234, sequenceNumber: 9))
+            XCTAssertTrue(Array(bytes[8...]) == data)
+        }
+        XCTAssertEqual(interface.counters.echoRepliesSent, 1)
+        XCTAssertEqual(interface.counters.fragmentsSent, 3)
+    }
+
     func testHostileFramesAreCountedNeverTrapped() {
         var interface = makeInterface()
         var generator = SplitMix(seed: 42)

@@ -33,6 +33,7 @@ struct Ping {
             return ExitStatus.failure
         }
         var interface = EthernetInterface(mac: mac, address: address)
+        interface.mtu = net.mtu
         platform.write("ping: \(mac) at \(address)\n")
         let receive = UnsafeMutableRawBufferPointer.allocate(byteCount: net.mtu + 14, alignment: 16)
         let transmit = UnsafeMutableRawBufferPointer.allocate(byteCount: net.mtu + 14, alignment: 16)
@@ -52,7 +53,9 @@ struct Ping {
         let counters = interface.counters
         platform.write(
             "ping: \(counters.echoRepliesSent) echo replies, \(counters.arpRepliesSent) ARP replies, "
-                + "\(counters.framesMalformed) malformed frames\n")
+                + "\(counters.framesMalformed) malformed frames, "
+                + "\(interface.reassembler.counters.reassembled) datagrams reassembled, "
+                + "\(counters.fragmentsSent) fragments sent\n")
         return ExitStatus.success
     }
 }
