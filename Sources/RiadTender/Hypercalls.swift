@@ -15,6 +15,11 @@ struct Hypercalls {
     let blocks: [UInt64: FileBlockDevice]
     let poller: Poller
 
+    /// The lowest address of a buffer the tender only reads: the boot info
+    /// and the low memory after it, which the guest may read too. Buffers
+    /// the tender writes start at RIAD_HVT_GUEST_MIN_BASE.
+    static let readableFloor = X86Layout.bootInfoBase
+
     /// What the run loop does after a hypercall.
     enum Outcome {
         case resume
@@ -47,7 +52,7 @@ struct Hypercalls {
     private func puts(_ address: UInt64) throws(TenderError) {
         let call = try memory.load(riad_hvt_hc_puts.self, at: address)
         let text = try memory.bytes(
-            at: call.data, count: call.len, floor: RIAD_HVT_GUEST_MIN_BASE, what: "console buffer")
+            at: call.data, count: call.len, floor: Self.readableFloor, what: "console buffer")
         writeAll(1, UnsafeRawBufferPointer(text))
     }
 
@@ -81,8 +86,12 @@ struct Hypercalls {
         guard let device = blocks[handle], device.accepts(offset: offset, length: length) else {
             return Int32(RIAD_HVT_R_EINVAL.rawValue)
         }
+        // The tender writes a read's buffer: never into the boot info or
+        // the page tables. It only reads a write's, which may be anywhere
+        // the guest can read (Solo5 kernels PUTS their command line).
         let buffer = try memory.bytes(
-            at: data, count: length, floor: RIAD_HVT_GUEST_MIN_BASE, what: "block buffer")
+            at: data, count: length, floor: write ? Self.readableFloor : RIAD_HVT_GUEST_MIN_BASE,
+            what: "block buffer")
         let done =
             write
             ? pwrite(device.fd, buffer.baseAddress, buffer.count, off_t(offset))
@@ -99,7 +108,7 @@ struct Hypercalls {
             return
         }
         let frame = try memory.bytes(
-            at: call.data, count: call.len, floor: RIAD_HVT_GUEST_MIN_BASE, what: "frame")
+            at: call.data, count: call.len, floor: Self.readableFloor, what: "frame")
         let written = Glibc.write(tap.fd, frame.baseAddress, frame.count)
         call.ret = Int32((written == frame.count ? RIAD_HVT_R_OK : RIAD_HVT_R_EUNSPEC).rawValue)
         try memory.store(call, at: address)

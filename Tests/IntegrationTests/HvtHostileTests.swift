@@ -26,6 +26,13 @@ final class HvtHostileTests: XCTestCase {
         }
     }
 
+    func testReadingLowMemoryIsAllowed() throws {
+        let image = try Support.kernel("hostile")
+        let result = try Support.boot(image, kernel: ["--case=puts-lowmem"])
+        XCTAssertEqual(result.status, 0, result.output + result.errors)
+        XCTAssertTrue(result.output.hasPrefix("--case=puts-low\nSUCCESS"), result.output)
+    }
+
     func testBadHandlesAreAnsweredNotFatal() throws {
         let image = try Support.kernel("hostile")
         let result = try Support.boot(image, kernel: ["--case=bad-handle"])

@@ -35,6 +35,14 @@ struct Hostile {
             hypercall(RIAD_HVT_HYPERCALL_HALT, &call)
         case "bad-number":
             hypercall(riad_hvt_hypercall(rawValue: 42), address: 0x100000)
+        case "puts-lowmem":
+            // Reading low memory is allowed: print the command line where
+            // the tender put it, as Solo5 kernels do.
+            let line = riad_hvt_get_boot_info()!.pointee.cmdline
+            var call = riad_hvt_hc_puts(data: line, len: 15)
+            hypercall(RIAD_HVT_HYPERCALL_PUTS, &call)
+            platform.write("\nSUCCESS\n")
+            return 0
         case "bad-handle":
             // A wrong handle is a mistake a kernel may make: EINVAL, not death.
             var call = riad_hvt_hc_net_write(handle: 9, data: 0x100000, len: 60, ret: 0)
