@@ -14,16 +14,33 @@ final class HvtNetworkTests: XCTestCase {
 
     func testFramesBothWaysThroughTap() throws {
         let image = try Support.kernel("net")
-        let tap = "riadt\(getpid() % 10000)"
+        try checkFramesBothWaysThroughTap(tapPrefix: "riadt", macLastByte: 0x2a) { tap, mac in
+            (Support.tender, ["--net:service=\(tap)", "--net-mac:service=\(mac)", image.path])
+        }
+    }
+}
+
+extension XCTestCase {
+    /// Runs the `net` test kernel (`launch` gives its command for a tap and
+    /// a MAC) on a fresh tap device: the kernel's greeting must come from
+    /// the MAC given, a frame sent to it must come back echoed, and the
+    /// kernel must have been woken from its wait by that frame.
+    func checkFramesBothWaysThroughTap(
+        tapPrefix: String, macLastByte: UInt8, launch: (_ tap: String, _ mac: String) -> (String, [String])
+    ) throws {
+        let tap = "\(tapPrefix)\(getpid() % 10000)"
         try Support.run("/sbin/ip", ["tuntap", "add", "dev", tap, "mode", "tap"]).check()
         defer { _ = try? Support.run("/sbin/ip", ["link", "del", tap]) }
         try Support.run("/sbin/ip", ["link", "set", tap, "up"]).check()
         let socket = try PacketSocket(interface: tap)
         defer { socket.close() }
 
+        let mac: [UInt8] = [0x02, 0, 0, 0, 0, macLastByte]
+        let (executable, arguments) = launch(
+            tap, mac.map { String(format: "%02x", $0) }.joined(separator: ":"))
         let kernel = Process()
-        kernel.executableURL = URL(fileURLWithPath: Support.tender)
-        kernel.arguments = ["--net:service=\(tap)", "--net-mac:service=02:00:00:00:00:2a", image.path]
+        kernel.executableURL = URL(fileURLWithPath: executable)
+        kernel.arguments = arguments
         let output = Pipe()
         kernel.standardOutput = output
         try kernel.run()
@@ -31,7 +48,7 @@ final class HvtNetworkTests: XCTestCase {
 
         // The kernel's greeting, from the MAC we gave it.
         let hello = try XCTUnwrap(socket.receive(etherType: 0x88b5, timeout: 20), "no frame from the kernel")
-        XCTAssertEqual(Array(hello[6..<12]), [0x02, 0, 0, 0, 0, 0x2a])
+        XCTAssertEqual(Array(hello[6..<12]), mac)
         XCTAssertTrue(String(decoding: hello[14...], as: UTF8.self).hasPrefix("riad-hello"))
 
         // A frame to the kernel, and its echo.
@@ -61,7 +78,7 @@ struct PacketSocket {
 
     init(interface: String) throws {
         fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), Int32(UInt16(ETH_P_ALL).bigEndian))
-        guard fd >= 0 else { throw TimeoutError(description: "socket(AF_PACKET): \(errno)") }
+        guard fd >= 0 else { throw TestFailure(description: "socket(AF_PACKET): \(errno)") }
         index = Int32(if_nametoindex(interface))
         var address = sockaddr_ll()
         address.sll_family = UInt16(AF_PACKET)
@@ -72,7 +89,7 @@ struct PacketSocket {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_ll>.size))
             }
         }
-        guard bound == 0 else { throw TimeoutError(description: "bind(\(interface)): \(errno)") }
+        guard bound == 0 else { throw TestFailure(description: "bind(\(interface)): \(errno)") }
     }
 
     /// The next frame of `etherType` within `timeout` seconds.
@@ -92,7 +109,7 @@ struct PacketSocket {
 
     func send(_ frame: [UInt8]) throws {
         guard Glibc.send(fd, frame, frame.count, 0) == frame.count else {
-            throw TimeoutError(description: "send: \(errno)")
+            throw TestFailure(description: "send: \(errno)")
         }
     }
 
@@ -103,7 +120,7 @@ extension Support.Result {
     /// Throws unless the command succeeded.
     @discardableResult
     func check() throws -> Self {
-        guard status == 0 else { throw TimeoutError(description: "command failed (\(status)): \(errors)") }
+        guard status == 0 else { throw TestFailure(description: "command failed (\(status)): \(errors)") }
         return self
     }
 }

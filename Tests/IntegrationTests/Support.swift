@@ -76,7 +76,7 @@ enum Support {
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
-            throw TimeoutError(description: "\(executable) \(arguments) ran longer than \(timeout) s")
+            throw TestFailure(description: "\(executable) \(arguments) ran longer than \(timeout) s")
         }
         process.waitUntilExit()
         let outputData = try Data(contentsOf: outputFile)
@@ -97,6 +97,6 @@ enum Support {
     }
 }
 
-struct TimeoutError: Error, CustomStringConvertible {
+struct TestFailure: Error, CustomStringConvertible {
     let description: String
 }

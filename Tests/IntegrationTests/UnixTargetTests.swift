@@ -229,43 +229,9 @@ final class UnixNetworkTests: XCTestCase {
 
     func testFramesBothWaysThroughTap() throws {
         let kernel = try Support.unixKernel("net")
-        let tap = "riadu\(getpid() % 10000)"
-        try Support.run("/sbin/ip", ["tuntap", "add", "dev", tap, "mode", "tap"]).check()
-        defer { _ = try? Support.run("/sbin/ip", ["link", "del", tap]) }
-        try Support.run("/sbin/ip", ["link", "set", tap, "up"]).check()
-        let socket = try PacketSocket(interface: tap)
-        defer { socket.close() }
-
-        let process = Process()
-        process.executableURL = kernel
-        process.arguments = ["--net:service=\(tap)", "--net-mac:service=02:00:00:00:00:2b"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-
-        // The kernel's greeting, from the MAC we gave it.
-        let hello = try XCTUnwrap(socket.receive(etherType: 0x88b5, timeout: 20), "no frame from the kernel")
-        XCTAssertEqual(Array(hello[6..<12]), [0x02, 0, 0, 0, 0, 0x2b])
-        XCTAssertTrue(String(decoding: hello[14...], as: UTF8.self).hasPrefix("riad-hello"))
-
-        // A frame to the kernel, and its echo.
-        var frame = [UInt8](repeating: 0, count: 60)
-        frame.replaceSubrange(0..<6, with: hello[6..<12])
-        frame.replaceSubrange(6..<12, with: [0x02, 0, 0, 0, 0, 0x01])
-        frame[12] = 0x88
-        frame[13] = 0xb5
-        frame.replaceSubrange(14..<18, with: Array("ping".utf8))
-        try socket.send(frame)
-        let echo = try XCTUnwrap(socket.receive(etherType: 0x88b5, timeout: 20), "no echo from the kernel")
-        XCTAssertTrue(String(decoding: echo[14...], as: UTF8.self).hasPrefix("echo:ping"))
-
-        process.waitUntilExit()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(process.terminationStatus, 0, printed)
-        XCTAssertTrue(printed.contains("received: ping"), printed)
-        // The kernel's task was suspended on the device and woken by input.
-        XCTAssertTrue(printed.contains("woken by input"), printed)
+        try checkFramesBothWaysThroughTap(tapPrefix: "riadu", macLastByte: 0x2b) { tap, mac in
+            (kernel.path, ["--net:service=\(tap)", "--net-mac:service=\(mac)"])
+        }
     }
 }
 
