@@ -25,6 +25,10 @@ let package = Package(
         .target(name: "Riad"),
         // The TCP/IP stack: wire formats and sans-I/O protocol engines.
         .target(name: "RiadNet", dependencies: ["Riad"]),
+        // HTTP/1.1 server and client over any NetworkStack.
+        .target(name: "RiadHTTP", dependencies: ["Riad", "RiadNet"]),
+        // Metrics sources and their reporters (InfluxDB, Prometheus).
+        .target(name: "RiadMetrics", dependencies: ["Riad", "RiadNet", "RiadHTTP"]),
         // Declarations of the hvt C runtime; its sources (runtime/) are
         // compiled into kernels only, never into host programs.
         .target(name: "CPlatformHvt", dependencies: ["RiadABI"], exclude: ["runtime"]),
@@ -72,6 +76,9 @@ let package = Package(
             name: "fuzz-ethernet", dependencies: ["Riad", "RiadNet"], path: "Fuzz/Ethernet",
             sources: ["FuzzEthernet.swift"]),
         .executableTarget(
+            name: "fuzz-http", dependencies: ["Riad", "RiadNet", "RiadHTTP"], path: "Fuzz/HTTP",
+            sources: ["FuzzHTTP.swift"]),
+        .executableTarget(
             name: "fuzz-tender", dependencies: ["RiadTender"], path: "Fuzz/Tender",
             sources: ["FuzzTender.swift"]),
         .executableTarget(
@@ -81,9 +88,14 @@ let package = Package(
             name: "fuzz-runtime-arguments", dependencies: ["Riad"], path: "Fuzz/RuntimeArguments",
             sources: ["FuzzRuntimeArguments.swift"]),
 
-        .testTarget(name: "RiadTests", dependencies: ["Riad"]),
+        // Test support shared by the test targets: an event loop on a
+        // virtual clock.
+        .target(name: "RiadTestSupport", dependencies: ["Riad"], path: "Tests/Support"),
+        .testTarget(name: "RiadTests", dependencies: ["Riad", "RiadTestSupport"]),
         .testTarget(name: "RiadTenderTests", dependencies: ["RiadTender"]),
-        .testTarget(name: "RiadNetTests", dependencies: ["RiadNet"]),
+        .testTarget(name: "RiadNetTests", dependencies: ["RiadNet", "RiadTestSupport"]),
+        .testTarget(name: "RiadHTTPTests", dependencies: ["RiadHTTP", "RiadTestSupport"]),
+        .testTarget(name: "RiadMetricsTests", dependencies: ["RiadMetrics", "RiadTestSupport"]),
         .testTarget(name: "RiadBuildTests", dependencies: ["RiadBuild"]),
         .testTarget(
             name: "IntegrationTests",

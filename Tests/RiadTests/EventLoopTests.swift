@@ -1,4 +1,5 @@
 import Riad
+import RiadTestSupport
 import XCTest
 
 /// The event loop, driven on a virtual clock: ordering of timers and

@@ -1,0 +1,2 @@
+// Metrics for Riad kernels: see docs/monitoring.md.
+import Riad
