@@ -32,6 +32,10 @@ public struct HvtPlatform: Platform {
         try await HvtEventLoop.shared.waitForInput(handle: handle)
     }
 
+    public func waitForInput(handle: UInt64, until deadline: UInt64) async throws(RiadError) {
+        try await HvtEventLoop.shared.waitForInput(handle: handle, until: deadline)
+    }
+
     /// Stops the kernel now with `status`.
     public func exit(_ status: Int32) -> Never { riad_hvt_halt(status) }
 

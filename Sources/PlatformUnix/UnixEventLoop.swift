@@ -67,6 +67,10 @@ extension UnixPlatform {
     public func waitForInput(handle: UInt64) async throws(RiadError) {
         try await UnixEventLoop.shared.waitForInput(handle: handle)
     }
+
+    public func waitForInput(handle: UInt64, until deadline: UInt64) async throws(RiadError) {
+        try await UnixEventLoop.shared.waitForInput(handle: handle, until: deadline)
+    }
 }
 
 @_cdecl("riad_executor_enqueue")

@@ -40,13 +40,22 @@ extension EventLoop {
     /// Readiness is level-triggered: input already waiting wakes the task at
     /// the loop's next poll of the devices.
     public func waitForInput(handle: UInt64) async throws(RiadError) {
+        try await waitForInput(handle: handle, until: nil)
+    }
+
+    /// Suspends the calling task until device `handle` has input or
+    /// monotonic time `deadline` comes, whichever is first (a network
+    /// stack's wait: frames, or its next timer). Which one it was, the
+    /// caller sees by looking at the device and the clock.
+    public func waitForInput(handle: UInt64, until deadline: UInt64?) async throws(RiadError) {
         let pending = Pending()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if Task.isCancelled {
                     continuation.resume()
                 } else {
-                    pending.id = self.addInputWaiter(handle: handle, continuation: continuation)
+                    pending.id = self.addInputWaiter(
+                        handle: handle, until: deadline, continuation: continuation)
                 }
             }
         } onCancel: {

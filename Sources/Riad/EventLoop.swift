@@ -117,6 +117,7 @@ public final class EventLoop<Backend: EventLoopBackend> {
             switch entry.action {
             case .job(let job): ready.append(job)
             case .resume(let continuation): continuation.resume()
+            case .endInputWait(let waiter): removeInputWaiter(waiter)?.resume()
             }
         }
     }
@@ -127,32 +128,48 @@ public final class EventLoop<Backend: EventLoopBackend> {
         let handle: UInt64
         let id: UInt64
         let continuation: UnsafeContinuation<Void, Never>
+        /// The timer ending the wait at its deadline; 0 if none.
+        var timer: UInt64 = 0
     }
 
-    func addInputWaiter(handle: UInt64, continuation: UnsafeContinuation<Void, Never>) -> UInt64 {
+    /// Registers a task waiting for input on `handle`, until `deadline` if
+    /// one is given; returns the waiter's identity.
+    func addInputWaiter(
+        handle: UInt64, until deadline: UInt64? = nil, continuation: UnsafeContinuation<Void, Never>
+    ) -> UInt64 {
         let id = nextTimerID
         nextTimerID &+= 1
-        inputWaiters.append(InputWaiter(handle: handle, id: id, continuation: continuation))
+        var waiter = InputWaiter(handle: handle, id: id, continuation: continuation)
+        if let deadline { waiter.timer = addTimer(at: deadline, .endInputWait(id)) }
+        inputWaiters.append(waiter)
         return id
     }
 
+    /// Removes a waiter (and its timer) before it is woken; returns its
+    /// continuation, nil if it was woken already.
     func removeInputWaiter(_ id: UInt64) -> UnsafeContinuation<Void, Never>? {
         guard let index = inputWaiters.firstIndex(where: { $0.id == id }) else { return nil }
-        return inputWaiters.remove(at: index).continuation
+        let waiter = inputWaiters.remove(at: index)
+        if waiter.timer != 0 { _ = cancelTimer(waiter.timer) }
+        return waiter.continuation
     }
 
     /// Resumes exactly the tasks waiting on a handle in `readySet`.
     private func wakeInputWaiters(_ readySet: UInt64) {
         guard readySet != 0, !inputWaiters.isEmpty else { return }
-        var waiting: [InputWaiter] = []
-        for waiter in inputWaiters {
+        // In place: a busy network kernel comes here for every frame.
+        var kept = 0
+        for index in inputWaiters.indices {
+            let waiter = inputWaiters[index]
             if waiter.handle < 64 && readySet & (1 << waiter.handle) != 0 {
+                if waiter.timer != 0 { _ = cancelTimer(waiter.timer) }
                 waiter.continuation.resume()
             } else {
-                waiting.append(waiter)
+                inputWaiters[kept] = waiter
+                kept += 1
             }
         }
-        inputWaiters = waiting
+        inputWaiters.removeLast(inputWaiters.count - kept)
     }
 }
 
@@ -177,4 +194,6 @@ enum TimerAction<Job> {
     case job(Job)
     /// Resume a task suspended in `EventLoop.sleep`.
     case resume(UnsafeContinuation<Void, Never>)
+    /// End the input wait with this identity: its deadline has come.
+    case endInputWait(UInt64)
 }

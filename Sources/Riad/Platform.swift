@@ -38,6 +38,12 @@ public protocol Platform {
     ///
     /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
     func waitForInput(handle: UInt64) async throws(RiadError)
+
+    /// Suspends the calling task until the device with `handle` has input
+    /// or the monotonic clock reaches `deadline`, whichever comes first.
+    ///
+    /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
+    func waitForInput(handle: UInt64, until deadline: UInt64) async throws(RiadError)
 }
 
 extension Platform {

@@ -119,6 +119,26 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(log.entries, ["timeout@50"])
     }
 
+    func testInputWaitWithADeadlineEndsAtWhicheverComesFirst() {
+        let executor = VirtualExecutor()
+        let loop = executor.loop
+        let log = Log()
+        executor.backend.inputs = [(time: 5_000_000, handle: 2)]
+        // Input on 2 comes at 5 ms, before its 50 ms deadline; none on 3,
+        // whose wait ends at its 10 ms deadline.
+        for (handle, deadline) in [(UInt64(2), UInt64(50_000_000)), (3, 10_000_000)] {
+            executor.spawn {
+                try? await loop.waitForInput(handle: handle, until: deadline)
+                log.entries.append("\(handle)@\(executor.backend.time / 1_000_000)")
+            }
+        }
+        loop.run()
+        XCTAssertEqual(log.entries, ["2@5", "3@10"])
+        // The woken wait's timer went with it: the loop ended at 10 ms, not 50.
+        XCTAssertEqual(executor.backend.time, 10_000_000)
+        XCTAssertNil(loop.nextDeadline)
+    }
+
     func testInputWakesExactlyItsWaiters() {
         let executor = VirtualExecutor()
         let loop = executor.loop
