@@ -49,7 +49,7 @@ func check(_ condition: Bool, _ message: @autoclosure () -> String) {
 
 /// The transmit closure: lends `length` bytes to `fill`, then checks the
 /// reply it wrote.
-func transmitted(_ length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+func transmitted(_ length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
     check(length >= 60 && length <= maximumFrameLength, "a reply of \(length) bytes")
     let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: length, alignment: 8)
     defer { frame.deallocate() }
@@ -57,7 +57,8 @@ func transmitted(_ length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void)
     fill(frame)
     let bytes = UnsafeRawBufferPointer(frame)
     guard let ethernet = try? EthernetRepr.parse(bytes) else {
-        return check(false, "a reply without Ethernet")
+        check(false, "a reply without Ethernet")
+        return false
     }
     check(ethernet.source == ourMAC, "a reply from \(ethernet.source)")
     let payload = UnsafeRawBufferPointer(rebasing: bytes[EthernetRepr.headerLength...])
@@ -65,18 +66,20 @@ func transmitted(_ length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void)
     case .arp:
         let arp = try? ARPRepr.parse(payload)
         check(
-            arp?.operation == .reply && arp?.senderHardwareAddress == ourMAC
+            (arp?.operation == .reply || arp?.operation == .request) && arp?.senderHardwareAddress == ourMAC
                 && arp?.senderProtocolAddress == ourAddress,
             "an ARP reply that parses as \(String(describing: arp))")
     case .ipv4:
         guard let view = try? IPv4PacketView(checking: payload), let ip = try? IPv4Repr.parse(view) else {
-            return check(false, "an IPv4 reply that does not parse")
+            check(false, "an IPv4 reply that does not parse")
+            return false
         }
         check(ip.source == ourAddress, "an IPv4 reply from \(ip.source)")
-        guard !ip.isFragment, ip.protocol == .icmp else { return }
+        guard !ip.isFragment, ip.protocol == .icmp else { return true }
         let icmp = try? ICMPv4Repr.parse(view.payload)
         check(icmp != nil, "an ICMP reply that does not parse: \(ip)")
     default:
         check(false, "a reply of type \(ethernet.etherType)")
     }
+    return true
 }

@@ -20,6 +20,7 @@ final class EthernetInterfaceTests: XCTestCase {
                 var buffer = [UInt8](repeating: 0xee, count: length)
                 buffer.withUnsafeMutableBytes { fill($0) }
                 sent.append(buffer)
+                return true
             }
         }
         return sent

@@ -45,7 +45,7 @@ struct Ping {
                 ) { length, fill in
                     let frame = UnsafeMutableRawBufferPointer(rebasing: transmit[0..<length])
                     fill(frame)
-                    _ = net.write(UnsafeRawBufferPointer(frame))
+                    return net.write(UnsafeRawBufferPointer(frame))
                 }
             }
             do throws(RiadError) { try await platform.waitForInput(handle: net.handle) } catch { break }
