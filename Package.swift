@@ -37,7 +37,7 @@ let package = Package(
         // The unix target: a kernel as a Linux process. CPlatformUnix is
         // header-only (static inline), so kernels need no C object of ours.
         .target(name: "CPlatformUnix"),
-        .target(name: "PlatformUnix", dependencies: ["Riad", "CPlatformUnix"]),
+        .target(name: "PlatformUnix", dependencies: ["Riad", "RiadNet", "CPlatformUnix"]),
 
         // Host side: the tender.
         .target(name: "CRiadTender", dependencies: ["RiadABI"]),

@@ -1,3 +1,4 @@
+import Riad
 import CPlatformHvt
 import RiadABI
 
@@ -28,7 +29,7 @@ private func nameMatches(_ entry: UnsafePointer<riad_mft_entry>, _ name: String)
 /// A network device of an hvt kernel: one Ethernet frame per call, through
 /// the NET_READ and NET_WRITE hypercalls, with no copy on the kernel's side.
 public struct HvtNetwork {
-    public let handle: UInt64
+    public let handle: DeviceHandle
     public let mac: [UInt8]
     public let mtu: Int
 
@@ -36,7 +37,7 @@ public struct HvtNetwork {
     public init?(name: String) {
         guard let (handle, entry) = manifestEntry(named: name, type: RIAD_MFT_DEV_NET_BASIC.rawValue)
         else { return nil }
-        self.handle = handle
+        self.handle = DeviceHandle(rawValue: handle)
         let mac = entry.u.net_basic.mac
         self.mac = [mac.0, mac.1, mac.2, mac.3, mac.4, mac.5]
         self.mtu = Int(entry.u.net_basic.mtu)
@@ -45,7 +46,7 @@ public struct HvtNetwork {
     /// Sends one frame. Returns false if the host refused it.
     public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
         var call = riad_hvt_hc_net_write(
-            handle: handle, data: UInt64(UInt(bitPattern: frame.baseAddress)),
+            handle: handle.rawValue, data: UInt64(UInt(bitPattern: frame.baseAddress)),
             len: UInt64(frame.count), ret: 0)
         riad_hvt_hypercall(Int32(RIAD_HVT_HYPERCALL_NET_WRITE.rawValue), &call)
         return call.ret == 0
@@ -55,7 +56,7 @@ public struct HvtNetwork {
     /// length, or nil when no frame is waiting.
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         var call = riad_hvt_hc_net_read(
-            handle: handle, data: UInt64(UInt(bitPattern: buffer.baseAddress)),
+            handle: handle.rawValue, data: UInt64(UInt(bitPattern: buffer.baseAddress)),
             len: UInt64(buffer.count), ret: 0)
         riad_hvt_hypercall(Int32(RIAD_HVT_HYPERCALL_NET_READ.rawValue), &call)
         return call.ret == 0 ? Int(call.len) : nil

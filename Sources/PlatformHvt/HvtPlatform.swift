@@ -36,6 +36,10 @@ public struct HvtPlatform: Platform {
         try await HvtEventLoop.shared.waitForInput(handle: handle, until: deadline)
     }
 
+    public func notify(handle: UInt64) {
+        HvtEventLoop.shared.notify(handle: handle)
+    }
+
     /// Stops the kernel now with `status`.
     public func exit(_ status: Int32) -> Never { riad_hvt_halt(status) }
 
@@ -70,5 +74,13 @@ public struct HvtPlatform: Platform {
             index += 1
         }
         return words
+    }
+}
+
+extension HvtPlatform {
+    /// The runtime's ChaCha20 generator, seeded from RDSEED/RDRAND at boot.
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        arc4random_buf(base, buffer.count)
     }
 }

@@ -1,3 +1,4 @@
+import Riad
 import CPlatformUnix
 
 /// A device as the generated main declares it, from the unikernel's manifest.
@@ -54,7 +55,7 @@ enum AttachedDevices {
 /// A network device of a unix kernel: a host tap interface, one Ethernet
 /// frame per read or write, nonblocking.
 public struct UnixNetwork {
-    public let handle: UInt64
+    public let handle: DeviceHandle
     public let mac: [UInt8]
     public let mtu: Int
     let fd: Int32
@@ -62,7 +63,7 @@ public struct UnixNetwork {
     /// The device `name` from the manifest, or nil if it is not declared.
     public init?(name: String) {
         guard let device = AttachedDevices.find(name, .net) else { return nil }
-        handle = device.handle
+        handle = DeviceHandle(rawValue: device.handle)
         mac = device.mac
         mtu = device.mtu
         fd = device.fd

@@ -71,6 +71,10 @@ extension UnixPlatform {
     public func waitForInput(handle: UInt64, until deadline: UInt64) async throws(RiadError) {
         try await UnixEventLoop.shared.waitForInput(handle: handle, until: deadline)
     }
+
+    public func notify(handle: UInt64) {
+        UnixEventLoop.shared.notify(handle: handle)
+    }
 }
 
 @_cdecl("riad_executor_enqueue")

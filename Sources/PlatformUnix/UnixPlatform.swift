@@ -118,3 +118,13 @@ public struct UnixPlatform: Platform {
         riad_unix_exit(ExitStatus.abort)
     }
 }
+
+extension UnixPlatform {
+    /// getrandom(2): the host kernel's CSPRNG. It cannot fail for a
+    /// process once the host has booted; if it ever did, the kernel stops
+    /// rather than use weak bytes (the `Entropy` contract).
+    public func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        if riad_unix_random(base, buffer.count) != 0 { fatalError("getrandom failed") }
+    }
+}

@@ -154,6 +154,14 @@ public final class EventLoop<Backend: EventLoopBackend> {
         return waiter.continuation
     }
 
+    /// Wakes the tasks waiting for input on `handle` as if it had input: a
+    /// network stack's own task, waiting for frames or its next timer, is
+    /// told this way that an application call changed its timers.
+    public func notify(handle: UInt64) {
+        guard handle < 64 else { return }
+        wakeInputWaiters(1 << handle)
+    }
+
     /// Resumes exactly the tasks waiting on a handle in `readySet`.
     private func wakeInputWaiters(_ readySet: UInt64) {
         guard readySet != 0, !inputWaiters.isEmpty else { return }

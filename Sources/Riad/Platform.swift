@@ -9,8 +9,11 @@ import _Concurrency
 /// it, so the same application code is built into every target with exactly
 /// that target's implementation specialised in.
 ///
+/// Its `Entropy` (`fill`) is the platform's CSPRNG: ChaCha20 seeded from
+/// the CPU on hvt, getrandom(2) on unix.
+///
 /// All methods MUST be called from the kernel's one thread.
-public protocol Platform {
+public protocol Platform: Entropy {
     /// The kernel's runtime arguments, split at spaces (the tender's or the
     /// process's command line after the kernel's name).
     var arguments: [String] { get }
@@ -44,6 +47,10 @@ public protocol Platform {
     ///
     /// - Throws: `RiadError(.cancelled)` when the task is cancelled first.
     func waitForInput(handle: UInt64, until deadline: UInt64) async throws(RiadError)
+
+    /// Wakes the tasks waiting for input on `handle` as if it had input
+    /// (they look, find none, and wait again with what they learned).
+    func notify(handle: UInt64)
 }
 
 extension Platform {

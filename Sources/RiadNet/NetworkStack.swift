@@ -97,9 +97,26 @@ public protocol NetworkStack: AnyObject {
     associatedtype Listener: TCPListener where Listener.Stream == Stream
     associatedtype Datagrams: UDPSocket
 
+    /// The runtime arguments the stack reads (the direct stack's
+    /// `--ipv4`, `--ipv4-gateway`, `--dns`), as handles to their values.
+    associatedtype Options
+
     /// The interface's address and prefix, once configured (statically or
     /// by DHCP); nil before.
     var ipv4: IPv4CIDR? { get }
+
+    /// Declares the stack's runtime arguments beside the application's, so
+    /// that one `--help` lists them all.
+    func declareArguments(_ arguments: inout RuntimeArguments) -> Options
+
+    /// Takes the stack's settings from the parsed arguments, before `run`.
+    ///
+    /// - Throws: `.invalidArgument` with a message naming the argument.
+    func configure(_ options: Options, from values: RuntimeArguments.Values) throws(RiadError)
+
+    /// Runs `body` (the application) with the network up, and takes the
+    /// network down when it returns. Every socket call is made inside it.
+    func run<Result>(_ body: @escaping () async -> Result) async -> Result
 
     /// Listens on TCP `port` of every local address, keeping at most
     /// `backlog` established connections waiting for `accept`.

@@ -40,7 +40,7 @@ struct NetKernel {
         while platform.monotonicNanoseconds() < deadline {
             // Suspend until the device has input (frames already waiting
             // count: readiness is level-triggered), then read it all.
-            guard await waitForInput(platform, handle: net.handle, until: deadline) else { break }
+            guard await waitForInput(platform, handle: net.handle.rawValue, until: deadline) else { break }
             platform.write("woken by input\n")
             while let received = net.read(into: frame) {
                 guard received > 14, frame[12] == etherType.0, frame[13] == etherType.1 else { continue }

@@ -48,7 +48,7 @@ struct Ping {
                     return net.write(UnsafeRawBufferPointer(frame))
                 }
             }
-            do throws(RiadError) { try await platform.waitForInput(handle: net.handle) } catch { break }
+            do throws(RiadError) { try await platform.waitForInput(handle: net.handle.rawValue) } catch { break }
         }
         let counters = interface.counters
         platform.write(
