@@ -16,9 +16,37 @@ public struct UnikernelManifest: Equatable {
         case block
     }
 
+    /// The TCP/IP stack the generated main builds for a network device and
+    /// passes to the entry point.
+    public enum Stack: String, Equatable, CaseIterable {
+        /// None: the application opens the device and handles frames itself.
+        case none
+        /// RiadNet's own TCP/IP over the device (every target).
+        case direct
+        /// The host's sockets (unix only; on hvt the direct stack is used).
+        case socket
+    }
+
     public struct Device: Equatable {
         public let name: String
         public let kind: DeviceKind
+        /// For network devices; `.none` for block devices.
+        public var stack: Stack = .none
+
+        /// The device's name as a Swift argument label: `admin-net` is `adminNet`.
+        public var label: String {
+            var result = ""
+            var upper = false
+            for character in name {
+                if character == "-" {
+                    upper = true
+                } else {
+                    result += upper ? character.uppercased() : String(character)
+                    upper = false
+                }
+            }
+            return result
+        }
     }
 
     public let name: String
@@ -74,7 +102,7 @@ public struct UnikernelManifest: Equatable {
         for table in tables.dropFirst() {
             switch table.name {
             case "device":
-                try checkKeys(table, ["name", "kind"])
+                try checkKeys(table, ["name", "kind", "stack"])
                 let deviceName = try string(table, "name")
                 guard Self.isValidName(deviceName) else {
                     throw fail(
@@ -92,7 +120,21 @@ public struct UnikernelManifest: Equatable {
                         "unknown device kind `\(kindText)`; expected one of: "
                             + DeviceKind.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                devices.append(Device(name: deviceName, kind: kind))
+                var stack = Stack.none
+                if let entry = table["stack"] {
+                    let text = try string(table, "stack")
+                    guard let value = Stack(rawValue: text) else {
+                        throw fail(
+                            entry.line,
+                            "unknown stack `\(text)`; expected one of: "
+                                + Stack.allCases.map(\.rawValue).joined(separator: ", "))
+                    }
+                    guard kind == .net || value == .none else {
+                        throw fail(entry.line, "`stack` is for network devices; `\(deviceName)` is a \(kind.rawValue) device")
+                    }
+                    stack = value
+                }
+                devices.append(Device(name: deviceName, kind: kind, stack: stack))
             case "hvt":
                 try checkKeys(table, ["memory"])
                 if let entry = table["memory"] {

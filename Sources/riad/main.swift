@@ -74,7 +74,11 @@ struct Run: ParsableCommand {
         discussion: """
             Device options: --net:NAME=IFACE, --net-mac:NAME=HWADDR, --block:NAME=PATH, \
             --block-sector-size:NAME=N; on hvt also --mem=MB. Arguments after -- go to the kernel.
-            Example: riad run examples/hello -t hvt -- --count=2 --sleep-ms=10
+            --net:NAME=auto (root) creates a tap for the run, gives the kernel an address on it \
+            (10.83.N.2/24, the host being 10.83.N.1), and removes it afterwards.
+            Examples:
+              riad run examples/hello -t hvt -- --count=2 --sleep-ms=10
+              riad run examples/echo -t hvt --net:service=auto
             """)
 
     @Argument(help: "The unikernel's folder (with unikernel.toml).")
@@ -93,17 +97,49 @@ struct Run: ParsableCommand {
             throw ValidationError("--mem is for hvt: a unix kernel is a process and takes what it needs")
         }
         let image = try buildImage(directory: directory, target: target, verbose: verbose)
+        let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
+        // --net:NAME=auto: a tap made for this run, removed after it.
+        var options: [String] = []
+        var taps: [RunTap] = []
+        var addressArguments: [String] = []
+        defer { taps.forEach { $0.remove() } }
+        for option in tenderOptions {
+            guard option.hasPrefix("--net:"), option.hasSuffix("=auto") else {
+                options.append(option)
+                continue
+            }
+            let name = String(option.dropFirst("--net:".count).dropLast("=auto".count))
+            let tap = try RunTap.create(for: name)
+            taps.append(tap)
+            options.append("--net:\(name)=\(tap.interface)")
+            // The kernel's stack takes its address from these arguments.
+            if manifest.devices.contains(where: { $0.name == name && $0.stack != .none }) {
+                addressArguments += tap.kernelArguments
+            }
+            FileHandle.standardError.write(
+                Data(
+                    ("riad: \(name) is on tap \(tap.interface): the kernel is at \(tap.kernelAddress), "
+                        + "the host at \(tap.hostAddress)\n").utf8))
+        }
+        let command: [String]
         if target == .unix {
             // The program takes the device options itself, before its own
             // arguments (a `--` keeps kernel arguments from looking like them).
-            try exec([image.path] + tenderOptions + ["--"] + kernelArguments)
+            command = [image.path] + options + ["--"] + addressArguments + kernelArguments
+        } else {
+            let tender = try hvtTender()
+            command =
+                [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + options + [image.path]
+                + addressArguments + kernelArguments
         }
-        let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
-        let tender = try hvtTender()
-        let arguments =
-            [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + tenderOptions + [image.path]
-            + kernelArguments
-        try exec(arguments)
+        if taps.isEmpty { try exec(command) }
+        if verbose {
+            FileHandle.standardError.write(Data(("riad: " + command.joined(separator: " ") + "\n").utf8))
+        }
+        let status = try runChild(command)
+        taps.forEach { $0.remove() }
+        taps = []
+        throw ExitCode(status)
     }
 
     /// Replaces riad with `arguments[0]`: the kernel's output and exit status
