@@ -15,6 +15,22 @@ public struct InternetChecksum {
             pending = nil
             index = 1
         }
+        // Eight bytes at a time: the ones' complement sum does not depend on
+        // byte order (RFC 1071 section 2(B)), so words are summed as the CPU
+        // loads them and the folded sum swapped to network order once. Each
+        // step adds two 32-bit halves to a 64-bit total, which cannot
+        // overflow for any buffer below 2^34 bytes.
+        var wide: UInt64 = 0
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            wide &+= (word & 0xffff_ffff) &+ (word >> 32)
+            index += 8
+        }
+        if wide != 0 {
+            while wide >> 16 != 0 { wide = (wide & 0xffff) &+ (wide >> 16) }
+            // Little-endian words: the sum's bytes are swapped.
+            addWord(UInt16(truncatingIfNeeded: wide).byteSwapped)
+        }
         while index + 1 < bytes.count {
             addWord(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]))
             index += 2

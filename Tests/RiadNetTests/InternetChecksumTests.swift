@@ -31,4 +31,29 @@ final class InternetChecksumTests: XCTestCase {
         header[11] = UInt8(checksum & 0xff)
         XCTAssertEqual(header.withUnsafeBytes { InternetChecksum.of($0) }, 0)
     }
+
+    /// The eight-bytes-at-a-time sum against RFC 1071's definition, two
+    /// bytes at a time, on seeded random buffers split at random places.
+    func testWideSumMatchesTheDefinition() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0...300, using: &generator)
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            var reference: UInt32 = 0
+            for index in stride(from: 0, to: count, by: 2) {
+                reference += UInt32(bytes[index]) << 8 | UInt32(index + 1 < count ? bytes[index + 1] : 0)
+            }
+            while reference >> 16 != 0 { reference = (reference & 0xffff) + (reference >> 16) }
+            let split = Int.random(in: 0...count, using: &generator)
+            var checksum = InternetChecksum()
+            bytes[..<split].withUnsafeBytes { checksum.add($0) }
+            bytes[split...].withUnsafeBytes { checksum.add($0) }
+            // 0x0000 and 0xffff are the same number in ones' complement.
+            let expected = ~UInt16(reference)
+            XCTAssertTrue(
+                checksum.value == expected || (checksum.value, expected) == (0, 0xffff)
+                    || (checksum.value, expected) == (0xffff, 0),
+                "\(count) bytes split at \(split): \(checksum.value) != \(expected)")
+        }
+    }
 }
