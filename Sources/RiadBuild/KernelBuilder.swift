@@ -73,7 +73,9 @@ public struct KernelBuilder {
             command: [toolchain.clang] + cFlags + ["-c", "-o", notesObject.path, notesFile.path])
 
         let image = out.appendingPathComponent("\(manifest.name).hvt")
-        let objects = libraries.objects + [application.object, notesObject]
+        let objects =
+            libraries.objects + [application.object, notesObject]
+            + (try compileStores(configuration, flags: cFlags))
         let script = root.appendingPathComponent("Sources/PlatformHvt/link/hvt.lds")
         try step(
             "linking \(manifest.name).hvt", output: image, inputs: objects + [script],
@@ -176,6 +178,9 @@ public struct KernelBuilder {
         public let directory: URL
         /// The files generated into it.
         public let generated: [URL]
+        /// The generated C of the key-value stores and the files it builds
+        /// in, if the manifest declares stores.
+        public var stores: (source: URL, files: [URL])? = nil
     }
 
     /// Reads `unikernel`'s manifest and writes the wiring for `target` into
@@ -191,10 +196,31 @@ public struct KernelBuilder {
         if target == .hvt {
             files.append((out.appendingPathComponent("riad_notes.c"), Wiring.hvtNotes(manifest)))
         }
+        var stores: [(name: String, files: [KeyValueWiring.File])] = []
+        for device in manifest.devices where device.kind == .kv {
+            let folder = unikernel.appendingPathComponent(device.path ?? ".")
+            stores.append((device.name, try KeyValueWiring.files(in: folder)))
+        }
+        let storeSource = out.appendingPathComponent("riad_kv.c")
+        if !stores.isEmpty { files.append((storeSource, KeyValueWiring.source(stores))) }
         for (file, text) in files { try writeIfChanged(text, to: file) }
-        return Configuration(
+        var configuration = Configuration(
             manifest: manifest, target: target, unikernel: unikernel, directory: out,
             generated: files.map { $0.0 })
+        if !stores.isEmpty {
+            configuration.stores = (storeSource, stores.flatMap { $0.files.map(\.url) })
+        }
+        return configuration
+    }
+
+    /// Compiles the key-value stores' data, if any, with `flags`.
+    func compileStores(_ configuration: Configuration, flags: [String]) throws(BuildError) -> [URL] {
+        guard let stores = configuration.stores else { return [] }
+        let object = configuration.directory.appendingPathComponent("riad_kv.o")
+        try step(
+            "building in \(stores.files.count) files", output: object, inputs: [stores.source] + stores.files,
+            command: [toolchain.clang] + flags + ["-c", "-o", object.path, stores.source.path])
+        return [object]
     }
 
     /// Compiles a configured unikernel's application with its generated
@@ -220,7 +246,9 @@ public struct KernelBuilder {
             inputs: sources + [mainFile] + libraries.modules,
             command: [toolchain.swiftc] + flags
                 + [
-                    "-D", "RIAD_TARGET_\(target.rawValue.uppercased())", "-module-name", "Unikernel", "-c",
+                    "-D", "RIAD_TARGET_\(target.rawValue.uppercased())", "-module-name", "Unikernel",
+                    // @_extern(c): the key-value stores' accessors.
+                    "-enable-experimental-feature", "Extern", "-c",
                     "-o", object.path,
                 ] + (sources + [mainFile]).map(\.path))
         return Application(manifest: manifest, directory: out, object: object)

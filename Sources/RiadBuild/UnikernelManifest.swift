@@ -1,3 +1,5 @@
+import Foundation
+
 /// A unikernel's manifest, `unikernel.toml`: its name, its entry type and the
 /// devices it needs. See docs/manifest.md.
 ///
@@ -14,6 +16,8 @@ public struct UnikernelManifest: Equatable {
     public enum DeviceKind: String, Equatable, CaseIterable {
         case net
         case block
+        /// A read-only key-value store compiled from a folder (`path`).
+        case kv
     }
 
     /// The TCP/IP stack the generated main builds for a network device and
@@ -30,8 +34,10 @@ public struct UnikernelManifest: Equatable {
     public struct Device: Equatable {
         public let name: String
         public let kind: DeviceKind
-        /// For network devices; `.none` for block devices.
+        /// For network devices; `.none` for others.
         public var stack: Stack = .none
+        /// For key-value stores: the folder, relative to the manifest.
+        public var path: String? = nil
 
         /// The device's name as a Swift argument label: `admin-net` is `adminNet`.
         public var label: String {
@@ -102,7 +108,7 @@ public struct UnikernelManifest: Equatable {
         for table in tables.dropFirst() {
             switch table.name {
             case "device":
-                try checkKeys(table, ["name", "kind", "stack"])
+                try checkKeys(table, ["name", "kind", "stack", "path"])
                 let deviceName = try string(table, "name")
                 guard Self.isValidName(deviceName) else {
                     throw fail(
@@ -130,11 +136,33 @@ public struct UnikernelManifest: Equatable {
                                 + Stack.allCases.map(\.rawValue).joined(separator: ", "))
                     }
                     guard kind == .net || value == .none else {
-                        throw fail(entry.line, "`stack` is for network devices; `\(deviceName)` is a \(kind.rawValue) device")
+                        throw fail(
+                            entry.line,
+                            "`stack` is for network devices; `\(deviceName)` is a \(kind.rawValue) device")
                     }
                     stack = value
                 }
-                devices.append(Device(name: deviceName, kind: kind, stack: stack))
+                var path: String? = nil
+                if kind == .kv {
+                    let folder = try string(table, "path")
+                    let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+                    let resolved =
+                        folder.hasPrefix("/")
+                        ? URL(fileURLWithPath: folder) : base.appendingPathComponent(folder)
+                    var isDirectory: ObjCBool = false
+                    guard FileManager.default.fileExists(atPath: resolved.path, isDirectory: &isDirectory),
+                        isDirectory.boolValue
+                    else {
+                        throw fail(
+                            table["path"]!.line,
+                            "`path` \(folder) is not a folder (looked for \(resolved.path))")
+                    }
+                    path = folder
+                } else if let entry = table["path"] {
+                    throw fail(
+                        entry.line, "`path` is for kv devices; `\(deviceName)` is a \(kind.rawValue) device")
+                }
+                devices.append(Device(name: deviceName, kind: kind, stack: stack, path: path))
             case "hvt":
                 try checkKeys(table, ["memory"])
                 if let entry = table["memory"] {

@@ -19,12 +19,14 @@ extension KernelBuilder {
     /// object of ours is the concurrency support both targets share.
     public func buildUnix(unikernel: URL) throws(BuildError) -> URL {
         let libraries = try buildUnixLibraries()
+        let configuration = try configure(unikernel: unikernel, target: .unix)
         let application = try compileApplication(
-            try configure(unikernel: unikernel, target: .unix), libraries: libraries,
-            flags: unixSwiftFlags(libraries: libraries.directory))
+            configuration, libraries: libraries, flags: unixSwiftFlags(libraries: libraries.directory))
         let name = application.manifest.name
         let executable = application.directory.appendingPathComponent(name)
-        let objects = libraries.objects + [application.object]
+        let objects =
+            libraries.objects + [application.object]
+            + (try compileStores(configuration, flags: ["-target", Toolchain.kernelTriple, "-O2", "-fPIC"]))
         try step(
             "linking \(name) for unix", output: executable, inputs: objects,
             command: [

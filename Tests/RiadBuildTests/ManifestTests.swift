@@ -57,6 +57,26 @@ final class ManifestTests: XCTestCase {
             ),
             (head + "[network]\n", "m.toml:3: unknown table [network]"),
             (
+                head + "[[device]]\nname = \"s\"\nkind = \"net\"\nstack = \"bsd\"\n",
+                "m.toml:6: unknown stack `bsd`; expected one of: none, direct, socket"
+            ),
+            (
+                head + "[[device]]\nname = \"d\"\nkind = \"block\"\nstack = \"direct\"\n",
+                "m.toml:6: `stack` is for network devices; `d` is a block device"
+            ),
+            (
+                head + "[[device]]\nname = \"files\"\nkind = \"kv\"\n",
+                "m.toml:3: missing key `path` in [device]"
+            ),
+            (
+                head + "[[device]]\nname = \"files\"\nkind = \"kv\"\npath = \"no-such-folder\"\n",
+                "m.toml:6: `path` no-such-folder is not a folder"
+            ),
+            (
+                head + "[[device]]\nname = \"s\"\nkind = \"net\"\npath = \"x\"\n",
+                "m.toml:6: `path` is for kv devices; `s` is a net device"
+            ),
+            (
                 head + "[hvt]\nmemory = 1\n",
                 "m.toml:4: `memory` must be an integer number of MiB from 2 to 4096"
             ),
