@@ -89,7 +89,18 @@ func runChild(_ arguments: [String]) throws -> Int32 {
     var pid: pid_t = 0
     let cArguments = arguments.map { strdup($0) } + [nil]
     defer { cArguments.forEach { free($0) } }
-    let spawned = posix_spawn(&pid, arguments[0], nil, nil, cArguments, environ)
+    // The kernel gets SIGINT and SIGTERM's default action even where riad
+    // was started with them ignored (a background job of a script).
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    sigaddset(&defaults, SIGINT)
+    sigaddset(&defaults, SIGTERM)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+    let spawned = posix_spawn(&pid, arguments[0], nil, &attributes, cArguments, environ)
     guard spawned == 0 else {
         throw ValidationError("cannot start \(arguments[0]): \(String(cString: strerror(spawned)))")
     }
