@@ -10,8 +10,8 @@ public struct UnixStartError: Error {
 /// The device options at the front of a unix kernel's command line, the same
 /// as riad-hvt's:
 ///
-///     KERNEL [--net:NAME=IFACE] [--net-mac:NAME=HWADDR] [--block:NAME=PATH]
-///            [--block-sector-size:NAME=N] [--] [ARGS...]
+///     KERNEL [--net:NAME=IFACE] [--net-mac:NAME=HWADDR] [--pcap:NAME=FILE]
+///            [--block:NAME=PATH] [--block-sector-size:NAME=N] [--] [ARGS...]
 ///
 /// The first word that is not a device option starts the kernel's own
 /// arguments; a `--` ends the options and is dropped, so that a kernel
@@ -19,6 +19,8 @@ public struct UnixStartError: Error {
 struct UnixDeviceOptions {
     var nets: [(name: String, interface: String)] = []
     var macs: [(name: String, mac: [UInt8])] = []
+    /// Network devices whose frames are captured, and the pcap files.
+    var pcaps: [(name: String, path: String)] = []
     var blocks: [(name: String, path: String)] = []
     var sectorSizes: [(name: String, size: Int)] = []
     var kernelArguments: [String] = []
@@ -42,10 +44,11 @@ struct UnixDeviceOptions {
     /// The device names given with `--net` or `--block`.
     var givenNames: [String] { nets.map { $0.name } + blocks.map { $0.name } }
 
-    /// The four device options.
+    /// The device options.
     enum Option: CaseIterable {
         case net
         case netMAC
+        case pcap
         case block
         case sectorSize
 
@@ -53,13 +56,14 @@ struct UnixDeviceOptions {
             switch self {
             case .net: "--net"
             case .netMAC: "--net-mac"
+            case .pcap: "--pcap"
             case .block: "--block"
             case .sectorSize: "--block-sector-size"
             }
         }
     }
 
-    /// Splits `--OPTION:NAME=VALUE` for the four device options; nil for
+    /// Splits `--OPTION:NAME=VALUE` for the device options; nil for
     /// any other word. A missing `=` gives a nil value.
     private static func split(_ word: [UInt8]) -> (option: Option, name: String, value: String?)? {
         guard let colon = word.firstIndex(of: UInt8(ascii: ":")),
@@ -89,6 +93,12 @@ struct UnixDeviceOptions {
                 throw UnixStartError("\(word): expected a MAC address like 02:00:00:00:00:01")
             }
             macs.append((name, mac))
+        case .pcap:
+            guard !value.utf8.isEmpty else { throw UnixStartError("\(word): the value is empty") }
+            guard !pcaps.contains(where: { same($0.name, name) }) else {
+                throw UnixStartError("device '\(name)' is captured twice (\(word))")
+            }
+            pcaps.append((name, value))
         case .block:
             try checkNew(name, word, value)
             blocks.append((name, value))
@@ -164,6 +174,9 @@ struct UnixDeviceOptions {
         }
         for (name, _) in macs where !nets.contains(where: { same($0.name, name) }) {
             throw UnixStartError("--net-mac:\(name) given, but no --net:\(name)=IFACE")
+        }
+        for (name, _) in pcaps where !nets.contains(where: { same($0.name, name) }) {
+            throw UnixStartError("--pcap:\(name) given, but no --net:\(name)=IFACE")
         }
         for (name, _) in sectorSizes where !blocks.contains(where: { same($0.name, name) }) {
             throw UnixStartError("--block-sector-size:\(name) given, but no --block:\(name)=PATH")

@@ -33,6 +33,8 @@ struct AttachedDevice {
     let fd: Int32
     var mac: [UInt8] = []
     var mtu = 0
+    /// Where a network device's frames are captured (`--pcap`), if anywhere.
+    var pcap: UnixPcapFile?
     var capacity: UInt64 = 0
     var blockSize = 0
 }
@@ -59,6 +61,7 @@ public struct UnixNetwork {
     public let mac: [UInt8]
     public let mtu: Int
     let fd: Int32
+    let pcap: UnixPcapFile?
 
     /// The device `name` from the manifest, or nil if it is not declared.
     public init?(name: String) {
@@ -67,13 +70,16 @@ public struct UnixNetwork {
         mac = device.mac
         mtu = device.mtu
         fd = device.fd
+        pcap = device.pcap
     }
 
     /// Sends one frame (at most mtu + 14 bytes). Returns false if the host
     /// refused it.
     public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
         guard let base = frame.baseAddress, frame.count <= mtu + 14 else { return false }
-        return riad_unix_write_frame(fd, base, frame.count) == 0
+        guard riad_unix_write_frame(fd, base, frame.count) == 0 else { return false }
+        pcap?.record(frame)
+        return true
     }
 
     /// Receives one frame into `buffer` (at least mtu + 14 bytes). Returns its
@@ -81,7 +87,9 @@ public struct UnixNetwork {
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         guard let base = buffer.baseAddress else { return nil }
         let count = riad_unix_read_frame(fd, base, buffer.count)
-        return count > 0 ? count : nil
+        guard count > 0 else { return nil }
+        pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        return count
     }
 }
 
@@ -156,7 +164,11 @@ extension AttachedDevice {
             case .net:
                 let interface = options.nets.first { same($0.name, device.name) }!.interface
                 let mac = options.macs.last { same($0.name, device.name) }?.mac
-                devices.append(try tap(device.name, interface: interface, mac: mac, handle: handle))
+                var attached = try tap(device.name, interface: interface, mac: mac, handle: handle)
+                if let path = options.pcaps.first(where: { same($0.name, device.name) })?.path {
+                    attached.pcap = try UnixPcapFile.create(path, device: device.name)
+                }
+                devices.append(attached)
             case .block:
                 let path = options.blocks.first { same($0.name, device.name) }!.path
                 let size = options.sectorSizes.last { same($0.name, device.name) }?.size ?? 512

@@ -8,6 +8,8 @@ struct TapDevice {
     let fd: Int32
     let mac: [UInt8]
     let mtu: UInt16 = 1500
+    /// Where the device's frames are captured (`--pcap`), if anywhere.
+    var pcap: TenderPcap?
 
     /// Attaches to the existing tap interface `interface`.
     init(handle: UInt64, name: String, interface: String, mac: [UInt8]?) throws(TenderError) {

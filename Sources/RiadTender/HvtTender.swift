@@ -73,8 +73,9 @@ public struct HvtTender {
             guard let handle = manifest.device(named: name)?.handle else {
                 throw undeclared("--net:\(name)=\(interface)", name, manifest)
             }
-            let tap = try TapDevice(
+            var tap = try TapDevice(
                 handle: UInt64(handle), name: name, interface: interface, mac: options.netMACs[name])
+            if let path = options.pcaps[name] { tap.pcap = try TenderPcap(path: path, device: name) }
             try manifest.attachNet(name: name, fd: tap.fd, mac: tap.mac, mtu: tap.mtu)
             taps.append(tap)
         }
@@ -104,6 +105,9 @@ public struct HvtTender {
     private func checkUnusedOptions(_ manifest: Manifest) throws(TenderError) {
         for name in options.netMACs.keys where options.nets[name] == nil {
             throw TenderError("--net-mac:\(name) given, but no --net:\(name)=IFACE")
+        }
+        for name in options.pcaps.keys where options.nets[name] == nil {
+            throw TenderError("--pcap:\(name) given, but no --net:\(name)=IFACE")
         }
         for name in options.sectorSizes.keys where options.blocks[name] == nil {
             throw TenderError("--block-sector-size:\(name) given, but no --block:\(name)=PATH")

@@ -111,6 +111,7 @@ struct Hypercalls {
             at: call.data, count: call.len, floor: Self.readableFloor, what: "frame")
         let written = Glibc.write(tap.fd, frame.baseAddress, frame.count)
         call.ret = Int32((written == frame.count ? RIAD_HVT_R_OK : RIAD_HVT_R_EUNSPEC).rawValue)
+        if written == frame.count { tap.pcap?.record(UnsafeRawBufferPointer(frame)) }
         try memory.store(call, at: address)
     }
 
@@ -129,6 +130,7 @@ struct Hypercalls {
         } else {
             call.len = UInt64(count)
             call.ret = Int32(RIAD_HVT_R_OK.rawValue)
+            tap.pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         try memory.store(call, at: address)
     }

@@ -2,7 +2,7 @@ import RiadABI
 
 /// The command line of riad-hvt, which is solo5-hvt's:
 ///
-///     riad-hvt [--mem=MB] [--net:NAME=IFACE] [--net-mac:NAME=HWADDR]
+///     riad-hvt [--mem=MB] [--net:NAME=IFACE] [--net-mac:NAME=HWADDR] [--pcap:NAME=FILE]
 ///              [--block:NAME=PATH] [--block-sector-size:NAME=N] [--] KERNEL [ARGS...]
 ///
 /// Options come before the kernel; everything after the kernel is the
@@ -13,6 +13,8 @@ public struct TenderOptions: Equatable {
     public var nets: [String: String] = [:]
     /// Chosen MAC addresses by manifest name.
     public var netMACs: [String: [UInt8]] = [:]
+    /// Network devices whose frames are captured, by manifest name: pcap file.
+    public var pcaps: [String: String] = [:]
     /// Block devices by manifest name: host file.
     public var blocks: [String: String] = [:]
     public var sectorSizes: [String: UInt16] = [:]
@@ -30,6 +32,7 @@ public struct TenderOptions: Equatable {
           --mem=MB                      guest memory in MiB (default 512; rounded down to 2 MiB)
           --net:NAME=IFACE              attach network device NAME to tap interface IFACE
           --net-mac:NAME=HWADDR         MAC address of network device NAME (default: random)
+          --pcap:NAME=FILE              write the frames network device NAME sends and receives to FILE
           --block:NAME=PATH             attach block device NAME to the file PATH
           --block-sector-size:NAME=N    sector size of block device NAME (default 512)
           -h, --help                    show this help
@@ -95,6 +98,12 @@ public struct TenderOptions: Equatable {
                 throw TenderError("\(option): expected a MAC address like 02:00:00:00:00:01")
             }
             netMACs[name] = mac
+        case "--pcap":
+            guard !value.isEmpty else { throw TenderError("\(option): the value is empty") }
+            guard pcaps[name] == nil else {
+                throw TenderError("device '\(name)' is captured twice (\(option))")
+            }
+            pcaps[name] = value
         case "--block":
             try setOnce(&blocks, name, value, option)
         case "--block-sector-size":
