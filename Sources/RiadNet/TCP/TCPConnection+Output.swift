@@ -222,7 +222,8 @@ extension TCPConnection {
         let repr = segment.repr
         if !repr.payload.isEmpty {
             sendBuffer.copy(
-                fromOffset: segment.dataOffset, into: UnsafeMutableRawBufferPointer(rebasing: bytes[repr.payload]))
+                fromOffset: segment.dataOffset,
+                into: UnsafeMutableRawBufferPointer(rebasing: bytes[repr.payload]))
         }
         repr.emit(into: bytes, source: local.address, destination: remote.address)
     }

@@ -5,6 +5,7 @@ import Riad
 // RCV.WND, IRS), the buffers, and the state of every algorithm that runs
 // per connection. The behaviour is split by aspect:
 // TCPConnection+Input.swift (segment arrival, RFC 9293 section 3.10.7),
+// +Acknowledgment.swift (the ACK field: RTT, cwnd, loss recovery),
 // +Output.swift (what to send), +Timers.swift, +Application.swift.
 //
 // Sequence variables, and how they differ from the RFC's:
@@ -327,7 +328,8 @@ struct TCPConnection {
 
     /// A challenge ACK (RFC 5961 sections 3.2, 4.2 and 5.2), at most
     /// `challengeACKsPerSecond` a second (section 7).
-    mutating func challengeACK(now: UInt64, _ configuration: TCPConfiguration, _ counters: inout TCPCounters) {
+    mutating func challengeACK(now: UInt64, _ configuration: TCPConfiguration, _ counters: inout TCPCounters)
+    {
         if now &- challengeWindowStart >= 1_000_000_000 {
             challengeWindowStart = now
             challengeACKsInWindow = 0

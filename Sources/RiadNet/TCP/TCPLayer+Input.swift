@@ -26,7 +26,8 @@ extension TCPLayer {
         }
         // RFC 1122 section 4.2.3.10: a SYN to a broadcast or multicast
         // address is discarded; no segment of a connection can use one.
-        guard source.isUnicast, !source.isUnspecified, destination.isUnicast, !destination.isUnspecified else {
+        guard source.isUnicast, !source.isUnspecified, destination.isUnicast, !destination.isUnspecified
+        else {
             counters.badSegments &+= 1
             return
         }
@@ -35,7 +36,8 @@ extension TCPLayer {
         let remote = SocketAddress(source, segment.sourcePort)
         if let slot = lookup(local: local, remote: remote) {
             let wasEstablished = connections[slot].wasEstablished
-            let result = connections[slot].receive(segment, payload: payload, now: now, configuration, &counters)
+            let result = connections[slot].receive(
+                segment, payload: payload, now: now, configuration, &counters)
             if !wasEstablished && connections[slot].wasEstablished { established(slot) }
             switch result {
             case .done:
@@ -43,7 +45,8 @@ extension TCPLayer {
             case .reset(let sequence):
                 queueReset(local: local, remote: remote, sequence: sequence, acknowledgment: nil)
             case .abort:
-                queueReset(local: local, remote: remote, sequence: connections[slot].sendMax, acknowledgment: nil)
+                queueReset(
+                    local: local, remote: remote, sequence: connections[slot].sendMax, acknowledgment: nil)
             }
             settle(slot)
         } else if let listener = listenerSlot(port: segment.destinationPort) {

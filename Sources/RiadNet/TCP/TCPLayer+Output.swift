@@ -21,7 +21,8 @@ extension TCPLayer {
     ///   the poll then stops and the segment goes at a later poll; nothing
     ///   is lost.
     public mutating func poll(
-        now: UInt64, transmit: (IPv4Address, IPv4Address, Int, (UnsafeMutableRawBufferPointer) -> Void) -> Bool
+        now: UInt64,
+        transmit: (IPv4Address, IPv4Address, Int, (UnsafeMutableRawBufferPointer) -> Void) -> Bool
     ) {
         if clock < now { clock = now }
         while let reset = resets.first {

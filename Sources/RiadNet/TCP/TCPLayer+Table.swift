@@ -68,7 +68,8 @@ extension TCPLayer {
     func pendingCount(_ listener: Int) -> Int {
         var count = 0
         for index in connections.indices
-        where connections[index].inUse && !connections[index].owned && connections[index].listener == listener {
+        where connections[index].inUse && !connections[index].owned && connections[index].listener == listener
+        {
             count += 1
         }
         return count
@@ -77,7 +78,8 @@ extension TCPLayer {
     // MARK: Slots
 
     /// A free slot, or nil when the table is full. A full table gives up
-    /// the oldest TIME-WAIT connection the application has let go of:
+    /// the oldest TIME-WAIT connection the application has let go of (and
+    /// that has no ACK waiting to go):
     /// TIME-WAIT guards against old duplicates (RFC 9293 section 3.4.2),
     /// which clock-based ISSs (RFC 6528) also guard against, and a server
     /// that closes first would otherwise fill its table with them.
@@ -89,8 +91,11 @@ extension TCPLayer {
         }
         var oldest: Int?
         for index in connections.indices
-        where connections[index].state == .timeWait && !connections[index].owned {
-            if let current = oldest, connections[current].closeDeadline ?? 0 <= connections[index].closeDeadline ?? 0 {
+        where connections[index].state == .timeWait && !connections[index].owned && !connections[index].ackNow
+        {
+            if let current = oldest,
+                connections[current].closeDeadline ?? 0 <= connections[index].closeDeadline ?? 0
+            {
                 continue
             }
             oldest = index
@@ -167,7 +172,9 @@ extension TCPLayer {
         let start = Int(generator.next() % UInt64(count))
         for step in 0..<count {
             let port = UInt16(first + (start + step) % count)
-            if listenerSlot(port: port) == nil && lookup(local: SocketAddress(local, port), remote: remote) == nil {
+            if listenerSlot(port: port) == nil
+                && lookup(local: SocketAddress(local, port), remote: remote) == nil
+            {
                 return port
             }
         }
@@ -177,7 +184,9 @@ extension TCPLayer {
     // MARK: Index
 
     private func bucket(local: SocketAddress, remote: SocketAddress) -> Int {
-        Int(truncatingIfNeeded: generator.bucketHash(local: local, remote: remote) & UInt64(buckets.count - 1))
+        Int(
+            truncatingIfNeeded: generator.bucketHash(local: local, remote: remote) & UInt64(buckets.count - 1)
+        )
     }
 
     /// The slot of the connection between `local` and `remote`.

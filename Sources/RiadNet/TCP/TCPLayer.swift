@@ -11,10 +11,13 @@ import Riad
 //
 // Memory: everything is allocated up front or once per connection. The
 // layer reserves its slot table, index buckets and reset queue when it is
-// made; a connection allocates its send and receive rings and its
-// reassembly ranges when it opens and gives them back when it is freed.
-// Between those, segments in and out copy bytes between the rings and the
-// caller's buffers and allocate nothing.
+// made. A connection allocates its send and receive rings, its reassembly
+// ranges and its SACK scoreboard once: at `connect`, or when a passive
+// open completes its handshake (so a SYN flood costs no buffers), and
+// gives them back when it is freed, or when it enters TIME-WAIT after the
+// application let go of it. Between those, segments in and out copy bytes
+// between the rings and the caller's buffers and allocate nothing: no
+// per-segment arrays, no closures that escape, no existentials.
 
 /// TCP for one IPv4 host: listeners and connections.
 ///
@@ -150,7 +153,8 @@ public struct TCPLayer {
     ///
     /// - Throws: `.closed` after `shutdown` or `close` (or for an unknown
     ///   ID); `.refused`, `.reset`, `.timedOut` once the connection failed.
-    public mutating func send(_ id: TCPConnectionID, _ bytes: UnsafeRawBufferPointer) throws(RiadError) -> Int {
+    public mutating func send(_ id: TCPConnectionID, _ bytes: UnsafeRawBufferPointer) throws(RiadError) -> Int
+    {
         guard let slot = slot(of: id) else { throw RiadError(.closed, "unknown connection") }
         return try connections[slot].applicationSend(bytes)
     }

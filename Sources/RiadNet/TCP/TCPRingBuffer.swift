@@ -1,7 +1,7 @@
 // A fixed-capacity byte ring: a connection's send buffer and its receive
-// buffer. The storage is allocated once, when the connection is made, and
-// never grows; every operation afterwards copies bytes in place (the array
-// is uniquely owned by its connection, so writes do not copy it).
+// buffer. The storage is allocated once per connection and never grows;
+// every operation afterwards copies bytes in place (the array is uniquely
+// owned by its connection, so writes do not copy it).
 
 /// Bytes in a ring of fixed capacity: `count` bytes from `start`, wrapping.
 ///

@@ -33,7 +33,9 @@ struct TCPSACKScoreboard {
     /// are ignored: stale, or made up.
     mutating func record(_ blocks: TCPSACKBlocks, unacknowledged: TCPSeqNumber, sent: TCPSeqNumber) {
         for block in blocks {
-            guard unacknowledged < block.right, block.left < block.right, !(sent < block.right) else { continue }
+            guard unacknowledged < block.right, block.left < block.right, !(sent < block.right) else {
+                continue
+            }
             insert(TCPSACKBlock(left: TCPSeqNumber.max(block.left, unacknowledged), right: block.right))
         }
     }
