@@ -84,3 +84,14 @@ extension HvtPlatform {
         arc4random_buf(base, buffer.count)
     }
 }
+
+extension HvtPlatform {
+    /// The runtime allocator's figures and the event loop's counters.
+    public var runtimeStatistics: RuntimeStatistics? {
+        let heap = heapStatistics()
+        let loop = HvtEventLoop.shared
+        return RuntimeStatistics(
+            heapInUse: heap.in_use, heapHighWater: heap.high_water, jobsRun: loop.jobsRun,
+            idleNanoseconds: loop.idleNanoseconds)
+    }
+}

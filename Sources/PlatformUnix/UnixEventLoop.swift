@@ -124,3 +124,21 @@ func riadPlatformAbort(_ message: UnsafePointer<CChar>) -> Never {
     UnixPlatform.write("Riad: abort: " + String(cString: message) + "\n", to: 1)
     riad_unix_exit(ExitStatus.abort)
 }
+
+extension UnixPlatform {
+    /// glibc's figures for the heap (the high-water mark is the largest
+    /// seen when asked: glibc keeps none), and the event loop's counters.
+    public var runtimeStatistics: RuntimeStatistics? {
+        let inUse = riad_unix_heap_in_use()
+        UnixHeapWatermark.highest = max(UnixHeapWatermark.highest, inUse)
+        let loop = UnixEventLoop.shared
+        return RuntimeStatistics(
+            heapInUse: inUse, heapHighWater: UnixHeapWatermark.highest, jobsRun: loop.jobsRun,
+            idleNanoseconds: loop.idleNanoseconds)
+    }
+}
+
+/// The kernel has one thread.
+enum UnixHeapWatermark {
+    nonisolated(unsafe) static var highest: UInt64 = 0
+}

@@ -51,9 +51,33 @@ public protocol Platform: Entropy {
     /// Wakes the tasks waiting for input on `handle` as if it had input
     /// (they look, find none, and wait again with what they learned).
     func notify(handle: UInt64)
+
+    /// The kernel's heap and event loop, for monitoring; nil where the
+    /// platform cannot tell.
+    var runtimeStatistics: RuntimeStatistics? { get }
+}
+
+/// What the runtime under a kernel can report about itself.
+public struct RuntimeStatistics: Sendable {
+    /// Bytes of heap allocated now, and the most ever.
+    public var heapInUse: UInt64
+    public var heapHighWater: UInt64
+    /// Jobs (task steps) the event loop has run, and the time it has
+    /// spent waiting with nothing to run.
+    public var jobsRun: UInt64
+    public var idleNanoseconds: UInt64
+
+    public init(heapInUse: UInt64, heapHighWater: UInt64, jobsRun: UInt64, idleNanoseconds: UInt64) {
+        self.heapInUse = heapInUse
+        self.heapHighWater = heapHighWater
+        self.jobsRun = jobsRun
+        self.idleNanoseconds = idleNanoseconds
+    }
 }
 
 extension Platform {
+    public var runtimeStatistics: RuntimeStatistics? { nil }
+
     /// Suspends the calling task for at least `nanoseconds`.
     public func sleep(nanoseconds: UInt64) async throws(RiadError) {
         try await sleep(until: monotonicNanoseconds() &+ nanoseconds)

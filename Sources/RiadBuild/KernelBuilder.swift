@@ -115,7 +115,8 @@ public struct KernelBuilder {
         }
         objects.append(try compileConcurrencySupport(into: directory, flags: cFlags))
         let swift = try compileSwiftModules(
-            ["Riad", "RiadNet", "PlatformHvt"], into: directory, flags: swiftFlags(libraries: directory),
+            ["Riad", "RiadNet", "RiadHTTP", "RiadMetrics", "PlatformHvt"], into: directory,
+            flags: swiftFlags(libraries: directory),
             inputs: headers)
         return Libraries(directory: directory, objects: objects + swift.objects, modules: swift.modules)
     }

@@ -32,7 +32,7 @@ extension KernelBuilder {
             command: [
                 toolchain.clang, "-target", Toolchain.kernelTriple, "-fuse-ld=lld", "-Wl,--gc-sections",
                 "-Wl,-z,noexecstack", "-o", executable.path,
-            ] + objects.map(\.path) + toolchain.kernelLibraries)
+            ] + objects.map(\.path) + toolchain.kernelLibraries + ["-lm"])
         return executable
     }
 
@@ -47,7 +47,8 @@ extension KernelBuilder {
         let support = try compileConcurrencySupport(
             into: directory, flags: ["-target", Toolchain.kernelTriple, "-O2", "-fPIC", "-Wall", "-Werror"])
         let swift = try compileSwiftModules(
-            ["Riad", "RiadNet", "PlatformUnix"], into: directory, flags: unixSwiftFlags(libraries: directory),
+            ["Riad", "RiadNet", "RiadHTTP", "RiadMetrics", "PlatformUnix"], into: directory,
+            flags: unixSwiftFlags(libraries: directory),
             inputs: headers)
         return Libraries(directory: directory, objects: [support] + swift.objects, modules: swift.modules)
     }

@@ -105,6 +105,9 @@ public protocol NetworkStack: AnyObject {
     /// by DHCP); nil before.
     var ipv4: IPv4CIDR? { get }
 
+    /// Traffic figures for monitoring (zeros for a stack that keeps none).
+    var statistics: NetworkStatistics { get }
+
     /// Declares the stack's runtime arguments beside the application's, so
     /// that one `--help` lists them all.
     func declareArguments(_ arguments: inout RuntimeArguments) -> Options

@@ -17,7 +17,7 @@ final class RuntimeHostTests: XCTestCase {
                 "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                 "-I", "\(root)/Sources/CPlatformHvt/runtime", "-I", "\(root)/Sources/RiadABI/include",
                 "-I", "\(root)/Sources/CPlatformHvt/include", "\(root)/Tests/RuntimeTests/\(test).c",
-            ] + sources.map { "\(root)/Sources/CPlatformHvt/runtime/\($0)" } + ["-o", binary])
+            ] + sources.map { "\(root)/Sources/CPlatformHvt/runtime/\($0)" } + ["-lm", "-o", binary])
         XCTAssertEqual(compile.status, 0, compile.errors)
         guard compile.status == 0 else { return }
         let result = try Support.run(binary, [], timeout: 300)
@@ -28,4 +28,6 @@ final class RuntimeHostTests: XCTestCase {
     func testHeapAllocator() throws { try compileAndRun("heap_test", ["heap.c"]) }
 
     func testChaCha20() throws { try compileAndRun("chacha_test", ["chacha20.c"]) }
+
+    func testRoundingMatchesLibm() throws { try compileAndRun("math_test", ["math.c"]) }
 }

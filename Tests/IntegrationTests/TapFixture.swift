@@ -9,11 +9,13 @@ final class TapFixture {
     let hostAddress: String
     let kernelAddress: String
     private(set) var kernel: Process?
-    private var output: Pipe?
+    /// What the kernel prints goes here (a file: readable while it runs).
+    let outputFile: URL
 
     /// `prefix` keeps concurrent fixtures of different tests apart.
     init(prefix: String, subnet: Int) throws {
         name = "\(prefix)\(getpid() % 10000)"
+        outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("riad-\(name).out")
         let network = "10.\(subnet).\(getpid() % 250)"
         hostAddress = network + ".1"
         kernelAddress = network + ".2"
@@ -26,6 +28,7 @@ final class TapFixture {
     deinit {
         stop()
         _ = try? Support.run("/sbin/ip", ["link", "del", name])
+        try? FileManager.default.removeItem(at: outputFile)
     }
 
     /// The runtime arguments that give the kernel its address.
@@ -36,12 +39,12 @@ final class TapFixture {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: outputFile)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         kernel = process
-        output = pipe
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning && Date() < deadline {
             let carrier = try? String(contentsOfFile: "/sys/class/net/\(name)/carrier", encoding: .utf8)
@@ -60,7 +63,25 @@ final class TapFixture {
         }
         kernel.waitUntilExit()
         self.kernel = nil
-        return String(decoding: output?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
+        return output
+    }
+
+    /// What the kernel has printed so far.
+    var output: String {
+        String(decoding: (try? Data(contentsOf: outputFile)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Waits until the kernel's output contains `text`; returns the output.
+    @discardableResult
+    func waitForOutput(containing text: String, timeout: TimeInterval = 30) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let printed = output
+            if printed.contains(text) { return printed }
+            if kernel?.isRunning != true { break }
+            usleep(20_000)
+        }
+        throw TestFailure(description: "the kernel did not print \"\(text)\"; it printed: \(output)")
     }
 
     /// Skips the test unless this process can make tap devices.

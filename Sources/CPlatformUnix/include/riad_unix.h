@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <malloc.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -300,5 +301,12 @@ static inline uint64_t riad_unix_boottime_ns(void)
 
 /* Runs one concurrency job (Sources/RiadConcurrency/concurrency.c). */
 void riad_run_job(void *job);
+
+/* Bytes malloc has handed out and not had back (glibc's mallinfo2). */
+static inline uint64_t riad_unix_heap_in_use(void)
+{
+    struct mallinfo2 info = mallinfo2();
+    return (uint64_t)info.uordblks + (uint64_t)info.hblkhd;
+}
 
 #endif /* RIAD_UNIX_H */

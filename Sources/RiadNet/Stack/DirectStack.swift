@@ -54,6 +54,9 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
     /// told "not now", and the network task waits a little before retrying
     /// so that it does not spin.
     var transmitBlocked = false
+    var services: DirectStackServices
+    /// The name DHCP sends as the host's (option 12).
+    public var hostname: String? = nil
 
     /// The most frames taken from the device in one turn, so that
     /// application tasks run between bursts.
@@ -75,6 +78,8 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         var tcpConfiguration = configuration.tcp
         tcpConfiguration.mss = min(tcpConfiguration.mss, device.mtu - 40)
         self.tcp = TCPLayer(configuration: tcpConfiguration, seed: platform.next(as: UInt64.self))
+        services = DirectStackServices(
+            resolver: DNSResolver(seed: platform.next(as: UInt64.self), servers: configuration.dnsServers))
     }
 
     /// The interface's address, once configured.
@@ -97,6 +102,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
     /// The network task: until `stop` is called or the task is cancelled.
     public func run() async {
         stopped = false
+        startServices(now: platform.monotonicNanoseconds())
         interface.announce(transmit: transmitFrame)
         while !stopped {
             service()
@@ -140,6 +146,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
             if received == nil { break }
         }
         interface.poll(now: now, transmit: transmitFrame)
+        pollServices(now: now)
         pollTCP(now: now)
         wakeWaiters(now: now)
     }
@@ -173,6 +180,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         if let next = tcp.nextDeadline() { deadline = min(deadline, next) }
         if let next = interface.nextDeadline { deadline = min(deadline, next) }
         if let next = waiters.nextDeadline { deadline = min(deadline, next) }
+        if let next = servicesDeadline { deadline = min(deadline, next) }
         if transmitBlocked { deadline = max(deadline, now &+ Self.retryDelay) }
         return deadline
     }
@@ -205,6 +213,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         case .acceptable(let listener): return tcp.hasPendingConnection(listener)
         case .datagram(let port): return interface.udp.hasDatagram(on: port)
         case .configured: return interface.isConfigured
+        case .resolved(let query): return services.resolver.result(for: query) != .pending
         }
     }
 
@@ -276,10 +285,6 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         return DirectUDPSocket(stack: self, port: bound)
     }
 
-    public func resolve(_ name: String) async throws(RiadError) -> IPv4Address {
-        if let address = IPv4Address(name) { return address }
-        throw RiadError(.unsupported, "no DNS resolver in this stack yet")
-    }
 }
 
 /// The identity of a suspended task's waiter, shared with its
@@ -290,3 +295,21 @@ final class PendingWaiter: @unchecked Sendable {
 
 /// Touched from the kernel's one thread only.
 extension DirectStack: @unchecked Sendable {}
+
+extension DirectStack {
+    public var statistics: NetworkStatistics {
+        var figures = NetworkStatistics()
+        let counters = interface.counters
+        figures.framesReceived = counters.framesReceived
+        figures.framesSent = counters.framesSent
+        figures.bytesReceived = counters.bytesReceived
+        figures.bytesSent = counters.bytesSent
+        figures.drops =
+            counters.framesIgnored &+ counters.transmitFailures &+ counters.datagramsUnreachable
+            &+ interface.udp.dropped
+        figures.errors = counters.framesMalformed
+        figures.tcpConnections = TCPState.all.map { ($0, tcp.connectionCount(in: $0)) }
+        figures.tcp = tcp.counters
+        return figures
+    }
+}

@@ -11,6 +11,7 @@ struct StackWaiters {
         case acceptable(TCPListenerID)
         case datagram(UInt16)
         case configured
+        case resolved(DNSResolver.QueryID)
     }
 
     struct Waiter {
