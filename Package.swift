@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "riad", targets: ["riad"]),
         .executable(name: "riad-hvt", targets: ["riad-hvt"]),
+        .executable(name: "riad-slirp", targets: ["riad-slirp"]),
         .library(name: "Riad", targets: ["Riad"]),
     ],
     dependencies: [
@@ -50,6 +51,13 @@ let package = Package(
         .executableTarget(
             name: "riad-hvt", dependencies: ["RiadTender"],
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
+        // User-mode networking (`riad-hvt --net:NAME=user`): a helper process
+        // the tender starts, which runs libslirp. The tender stays static and
+        // under its seccomp filter; the helper is dynamic and loads
+        // libslirp.so.0 with dlopen when it starts, so that building Riad
+        // needs no libslirp.
+        .target(name: "CRiadSlirp"),
+        .executableTarget(name: "riad-slirp", dependencies: ["RiadTender", "CRiadSlirp"]),
 
         // Host side: the build tool.
         .target(name: "RiadBuild"),
@@ -101,6 +109,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "Riad", "RiadNet", "RiadBuild", "CRiadTender", "riad-hvt", "riad", "riad-seccomp-probe",
+                "riad-slirp",
             ],
             exclude: ["hostile_frames.py"]),
     ]

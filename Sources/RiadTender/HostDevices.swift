@@ -1,19 +1,50 @@
 import CRiadTender
 import Glibc
 
-/// A network device: a host tap interface, opened without the packet-info
-/// header so that each read or write is exactly one Ethernet frame.
-struct TapDevice {
+/// A network device: a descriptor on which each read or write is exactly
+/// one Ethernet frame. Either a host tap interface, opened without the
+/// packet-info header, or the socket to a user network's helper
+/// (UserNetwork.swift), which behaves the same but for its end: the helper
+/// can exit, and then the device is gone.
+struct NetDevice {
+    enum Backend: Equatable {
+        case tap(interface: String)
+        /// The helper process running libslirp.
+        case user(helper: pid_t)
+    }
+
     let handle: UInt64
+    /// The manifest's name, for messages.
+    let name: String
     let fd: Int32
     let mac: [UInt8]
     let mtu: UInt16 = 1500
+    let backend: Backend
     /// Where the device's frames are captured (`--pcap`), if anywhere.
     var pcap: TenderPcap?
+
+    var isUser: Bool {
+        if case .user = backend { return true }
+        return false
+    }
+
+    /// Starts a user network for the device (`--net:NAME=user`).
+    init(handle: UInt64, name: String, userNetworkForwards forwards: [PortForward], mac: [UInt8]?)
+        throws(TenderError)
+    {
+        self.handle = handle
+        self.name = name
+        let (fd, helper) = try UserNetwork.start(device: name, forwards: forwards)
+        self.fd = fd
+        backend = .user(helper: helper)
+        self.mac = mac ?? Self.randomMAC()
+    }
 
     /// Attaches to the existing tap interface `interface`.
     init(handle: UInt64, name: String, interface: String, mac: [UInt8]?) throws(TenderError) {
         self.handle = handle
+        self.name = name
+        backend = .tap(interface: interface)
         guard interface.utf8.count < Int(IFNAMSIZ) else {
             throw TenderError("--net:\(name)=\(interface): interface names are at most 15 bytes")
         }
@@ -89,21 +120,23 @@ struct FileBlockDevice {
     }
 }
 
-/// Waits for device input or a deadline: epoll over the tap devices and a
-/// timerfd, which gives the nanosecond timeouts POLL asks for.
+/// Waits for device input or a deadline: epoll over the network devices'
+/// descriptors (taps, and user networks' sockets, readable when libslirp has
+/// frames for the kernel) and a timerfd, which gives the nanosecond
+/// timeouts POLL asks for.
 struct Poller {
     let epollFD: Int32
     let timerFD: Int32
     static let timerTag: UInt64 = .max
 
-    init(taps: [TapDevice]) throws(TenderError) {
+    init(nets: [NetDevice]) throws(TenderError) {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
         timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_CLOEXEC | TFD_NONBLOCK))
         guard epollFD >= 0, timerFD >= 0 else {
             throw TenderError("cannot create the poller: \(errnoString())")
         }
         try add(fd: timerFD, tag: Self.timerTag)
-        for tap in taps { try add(fd: tap.fd, tag: tap.handle) }
+        for net in nets { try add(fd: net.fd, tag: net.handle) }
     }
 
     private func add(fd: Int32, tag: UInt64) throws(TenderError) {

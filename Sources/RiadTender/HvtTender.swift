@@ -42,9 +42,13 @@ public struct HvtTender {
         try machine.setRegisters(entry: image.entry)
 
         let hypercalls = Hypercalls(
-            memory: memory, taps: Dictionary(uniqueKeysWithValues: devices.taps.map { ($0.handle, $0) }),
+            memory: memory, nets: Dictionary(uniqueKeysWithValues: devices.nets.map { ($0.handle, $0) }),
             blocks: Dictionary(uniqueKeysWithValues: devices.blocks.map { ($0.handle, $0) }),
-            poller: try Poller(taps: devices.taps))
+            poller: try Poller(nets: devices.nets))
+        // A user network's helper can exit; writing to its socket then must
+        // fail with EPIPE (the run loop says so and stops) rather than kill
+        // the tender without a word. Helpers start with SIGPIPE's default.
+        if devices.nets.contains(where: \.isUser) { signal(SIGPIPE, SIG_IGN) }
         if installSeccomp { try Seccomp.install() }
         return try runLoop(machine, hypercalls)
     }
@@ -65,19 +69,26 @@ public struct HvtTender {
     }
 
     private func attachDevices(to manifest: inout Manifest) throws(TenderError) -> (
-        taps: [TapDevice], blocks: [FileBlockDevice]
+        nets: [NetDevice], blocks: [FileBlockDevice]
     ) {
-        var taps: [TapDevice] = []
+        var nets: [NetDevice] = []
         var blocks: [FileBlockDevice] = []
         for (name, interface) in options.nets.sorted(by: { $0.key < $1.key }) {
             guard let handle = manifest.device(named: name)?.handle else {
                 throw undeclared("--net:\(name)=\(interface)", name, manifest)
             }
-            var tap = try TapDevice(
-                handle: UInt64(handle), name: name, interface: interface, mac: options.netMACs[name])
-            if let path = options.pcaps[name] { tap.pcap = try TenderPcap(path: path, device: name) }
-            try manifest.attachNet(name: name, fd: tap.fd, mac: tap.mac, mtu: tap.mtu)
-            taps.append(tap)
+            // A device the kernel does not declare is refused before a
+            // user network's helper starts.
+            var net =
+                interface == UserNetwork.backendName
+                ? try NetDevice(
+                    handle: UInt64(handle), name: name, userNetworkForwards: options.forwards,
+                    mac: options.netMACs[name])
+                : try NetDevice(
+                    handle: UInt64(handle), name: name, interface: interface, mac: options.netMACs[name])
+            if let path = options.pcaps[name] { net.pcap = try TenderPcap(path: path, device: name) }
+            try manifest.attachNet(name: name, fd: net.fd, mac: net.mac, mtu: net.mtu)
+            nets.append(net)
         }
         for (name, path) in options.blocks.sorted(by: { $0.key < $1.key }) {
             guard let handle = manifest.device(named: name)?.handle else {
@@ -89,7 +100,7 @@ public struct HvtTender {
                 name: name, fd: device.fd, capacity: device.capacity, blockSize: device.blockSize)
             blocks.append(device)
         }
-        return (taps, blocks)
+        return (nets, blocks)
     }
 
     /// An option for a device the kernel does not declare: a typo, or the

@@ -11,7 +11,7 @@ import RiadABI
 /// outside its memory is a hostile kernel and stops it.
 struct Hypercalls {
     let memory: GuestMemory
-    let taps: [UInt64: TapDevice]
+    let nets: [UInt64: NetDevice]
     let blocks: [UInt64: FileBlockDevice]
     let poller: Poller
 
@@ -102,35 +102,58 @@ struct Hypercalls {
     private func netWrite(_ address: UInt64) throws(TenderError) {
         var call = try memory.load(riad_hvt_hc_net_write.self, at: address)
         // An Ethernet header (14 bytes) plus at most one MTU of payload.
-        guard let tap = taps[call.handle], call.len >= 14, call.len <= UInt64(tap.mtu) + 14 else {
+        guard let net = nets[call.handle], call.len >= 14, call.len <= UInt64(net.mtu) + 14 else {
             call.ret = Int32(RIAD_HVT_R_EINVAL.rawValue)
             try memory.store(call, at: address)
             return
         }
         let frame = try memory.bytes(
             at: call.data, count: call.len, floor: Self.readableFloor, what: "frame")
-        let written = Glibc.write(tap.fd, frame.baseAddress, frame.count)
+        let written = Glibc.write(net.fd, frame.baseAddress, frame.count)
+        if written < 0 && net.isUser {
+            // A full socket is a congested wire: the frame is lost, as a
+            // tap loses what overflows its queue, and TCP sends it again.
+            if errno == EAGAIN {
+                call.ret = Int32(RIAD_HVT_R_OK.rawValue)
+                try memory.store(call, at: address)
+                return
+            }
+            if errno == EPIPE || errno == ECONNRESET { throw helperExited(net) }
+        }
         call.ret = Int32((written == frame.count ? RIAD_HVT_R_OK : RIAD_HVT_R_EUNSPEC).rawValue)
-        if written == frame.count { tap.pcap?.record(UnsafeRawBufferPointer(frame)) }
+        if written == frame.count { net.pcap?.record(UnsafeRawBufferPointer(frame)) }
         try memory.store(call, at: address)
+    }
+
+    /// The end of a user network: its helper exited (it was killed, or it
+    /// failed and said why on standard error). The kernel's network is gone
+    /// for good, so the kernel is stopped rather than left polling a dead
+    /// device.
+    private func helperExited(_ net: NetDevice) -> TenderError {
+        TenderError(
+            "--net:\(net.name)=\(UserNetwork.backendName): \(UserNetwork.helperName), which ran the "
+                + "user network, has exited")
     }
 
     private func netRead(_ address: UInt64) throws(TenderError) {
         var call = try memory.load(riad_hvt_hc_net_read.self, at: address)
-        guard let tap = taps[call.handle], call.len >= UInt64(tap.mtu) + 14 else {
+        guard let net = nets[call.handle], call.len >= UInt64(net.mtu) + 14 else {
             call.ret = Int32(RIAD_HVT_R_EINVAL.rawValue)
             try memory.store(call, at: address)
             return
         }
         let buffer = try memory.bytes(
             at: call.data, count: call.len, floor: RIAD_HVT_GUEST_MIN_BASE, what: "frame buffer")
-        let count = Glibc.read(tap.fd, buffer.baseAddress, buffer.count)
+        let count = Glibc.read(net.fd, buffer.baseAddress, buffer.count)
+        // End of file on a user network's socket: its helper is gone (a tap
+        // never reads 0 bytes).
+        if net.isUser && (count == 0 || (count < 0 && errno == ECONNRESET)) { throw helperExited(net) }
         if count < 0 {
             call.ret = Int32((errno == EAGAIN ? RIAD_HVT_R_AGAIN : RIAD_HVT_R_EUNSPEC).rawValue)
         } else {
             call.len = UInt64(count)
             call.ret = Int32(RIAD_HVT_R_OK.rawValue)
-            tap.pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            net.pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         try memory.store(call, at: address)
     }

@@ -8,6 +8,13 @@ import Glibc
 /// bytes between guest memory and already-open descriptors, wait, and exit.
 /// Anything else (open, socket, execve, …) means the tender was subverted, and
 /// the kernel kills the whole process.
+///
+/// User-mode networking (`--net:NAME=user`) adds nothing to the list: libslirp,
+/// which needs socket, bind, connect, accept and the rest, runs in the helper
+/// process riad-slirp, started before the filter goes on. The tender only
+/// reads and writes frames on its end of a socket pair it already holds
+/// (read, write, epoll_wait), as it does a tap's; a helper that exited shows
+/// as end of file or EPIPE (SIGPIPE is ignored then), never as a new call.
 public enum Seccomp {
     /// System calls the run loop uses. `ioctl` is further limited to the
     /// requests the loop makes and `mmap` to non-executable mappings (the Swift

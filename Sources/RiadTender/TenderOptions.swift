@@ -5,12 +5,17 @@ import RiadABI
 ///     riad-hvt [--mem=MB] [--net:NAME=IFACE] [--net-mac:NAME=HWADDR] [--pcap:NAME=FILE]
 ///              [--block:NAME=PATH] [--block-sector-size:NAME=N] [--] KERNEL [ARGS...]
 ///
+/// and riad-hvt's own user-mode networking: `--net:NAME=user`, with
+/// `--forward=tcp:HOSTPORT:GUESTPORT` (UserNetwork.swift).
 /// Options come before the kernel; everything after the kernel is the
 /// kernel's own command line and is passed on untouched.
 public struct TenderOptions: Equatable {
     public var memoryMiB: UInt64 = 512
-    /// Network devices by manifest name: host tap interface.
+    /// Network devices by manifest name: host tap interface, or `user` for
+    /// user-mode networking.
     public var nets: [String: String] = [:]
+    /// Host ports passed on to the kernel on its user network.
+    public var forwards: [PortForward] = []
     /// Chosen MAC addresses by manifest name.
     public var netMACs: [String: [UInt8]] = [:]
     /// Network devices whose frames are captured, by manifest name: pcap file.
@@ -31,6 +36,14 @@ public struct TenderOptions: Equatable {
         options:
           --mem=MB                      guest memory in MiB (default 512; rounded down to 2 MiB)
           --net:NAME=IFACE              attach network device NAME to tap interface IFACE
+          --net:NAME=user               attach network device NAME to a user-mode network (libslirp;
+                                        no tap, no root): network 10.0.2.0/24, the host 10.0.2.2,
+                                        DNS 10.0.2.3; the kernel takes DHCP's 10.0.2.15 or is given
+                                        --ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2
+          --forward=tcp:[ADDR:]HOSTPORT:GUESTPORT
+                                        with --net:NAME=user: listen on ADDR:HOSTPORT (default
+                                        address 127.0.0.1) and pass connections to the kernel's
+                                        GUESTPORT at 10.0.2.15; udp: likewise; repeatable
           --net-mac:NAME=HWADDR         MAC address of network device NAME (default: random)
           --pcap:NAME=FILE              write the frames network device NAME sends and receives to FILE
           --block:NAME=PATH             attach block device NAME to the file PATH
@@ -38,7 +51,9 @@ public struct TenderOptions: Equatable {
           -h, --help                    show this help
 
         The exit status is the kernel's, or 1 if riad-hvt stopped it (with a message).
-        example: riad-hvt --mem=16 --net:service=tap0 hello.hvt --count=2
+        examples: riad-hvt --mem=16 --net:service=tap0 hello.hvt --count=2
+                  riad-hvt --net:service=user --forward=tcp:8080:80 web.hvt \\
+                      --ipv4=10.0.2.15/24 --ipv4-gateway=10.0.2.2
         """
 
     /// Parses `arguments` (without the program name).
@@ -66,7 +81,40 @@ public struct TenderOptions: Equatable {
         }
         options.kernel = arguments[index]
         options.kernelArguments = Array(arguments[(index + 1)...])
+        try options.checkForwards()
         return options
+    }
+
+    /// The network devices on user-mode networking, by name.
+    public var userNets: [String] {
+        nets.filter { $0.value == UserNetwork.backendName }.map(\.key).sorted()
+    }
+
+    /// Forwards go to the one user network; each host port once.
+    private func checkForwards() throws(TenderError) {
+        guard let first = forwards.first else { return }
+        let users = userNets
+        guard !users.isEmpty else {
+            throw TenderError(
+                "--forward=\(first.description) needs a user network: add --net:NAME=user "
+                    + "(forwards reach a kernel on user-mode networking only)")
+        }
+        guard users.count == 1 else {
+            throw TenderError(
+                "--forward: \(users.count) devices are on user networks "
+                    + "(\(users.joined(separator: ", "))); forwards need exactly one")
+        }
+        for (index, forward) in forwards.enumerated() {
+            for other in forwards[..<index]
+            where other.transport == forward.transport && other.hostPort == forward.hostPort
+                && (other.hostAddress == forward.hostAddress || other.hostAddress == "0.0.0.0"
+                    || forward.hostAddress == "0.0.0.0")
+            {
+                throw TenderError(
+                    "--forward=\(forward.description): host port \(forward.transport.rawValue) "
+                        + "\(forward.hostPort) is already forwarded (--forward=\(other.description))")
+            }
+        }
     }
 
     private mutating func apply(option: String) throws(TenderError) {
@@ -75,6 +123,10 @@ public struct TenderOptions: Equatable {
         }
         let key = String(option[..<equals])
         let value = String(option[option.index(after: equals)...])
+        if key == "--forward" {
+            forwards.append(try PortForward.parse(value))
+            return
+        }
         if key == "--mem" {
             guard let megabytes = UInt64(value), megabytes >= 2, megabytes <= 4096 else {
                 throw TenderError("--mem=\(value): expected a number of MiB from 2 to 4096")

@@ -40,7 +40,8 @@ struct RunTap {
                 guard result.status == 0 else {
                     tap.remove()
                     throw ValidationError(
-                        "cannot set up tap \(interface): ip \(command.joined(separator: " ")): \(result.output)")
+                        "cannot set up tap \(interface): ip \(command.joined(separator: " ")): \(result.output)"
+                    )
                 }
             }
             return tap
@@ -110,4 +111,46 @@ func runChild(_ arguments: [String]) throws -> Int32 {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let exited = status & 0x7f == 0
     return exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// User-mode networking for `riad run` (`--net:NAME=user`, hvt only):
+/// riad-hvt runs the network with libslirp (its helper riad-slirp), and
+/// `--forward=` options make kernel ports reachable from the host. riad
+/// gives the kernel libslirp's address for it and says where the forwards
+/// are.
+enum RunUserNetwork {
+    static let kernelAddress = "10.0.2.15"
+    static let hostAddress = "10.0.2.2"
+    static let kernelArguments = ["--ipv4=\(kernelAddress)/24", "--ipv4-gateway=\(hostAddress)"]
+
+    /// The device a `--net:NAME=user` option names, or nil for any other option.
+    static func device(in option: String) -> String? {
+        guard option.hasPrefix("--net:"), option.hasSuffix("=user") else { return nil }
+        let name = String(option.dropFirst("--net:".count).dropLast("=user".count))
+        return name.isEmpty ? nil : name
+    }
+
+    /// The unix target has its own way to networking without root.
+    static func unixRefusal(device: String) -> ValidationError {
+        ValidationError(
+            "--net:\(device)=user is user-mode networking for hvt kernels; on unix, give the device "
+                + "`stack = \"socket\"` in unikernel.toml instead: the kernel then uses the host's own "
+                + "sockets, with no tap and no root (and needs no --net option)")
+    }
+
+    /// `riad: service is on user networking: …`, saying where each forward is.
+    static func describe(device: String, forwards: [String]) -> String {
+        let reach = forwards.map { value -> String in
+            let parts = value.dropFirst("--forward=".count).split(separator: ":").map(String.init)
+            guard parts.count == 3 || parts.count == 4 else { return value }
+            let address = parts.count == 4 ? parts[1] : "127.0.0.1"
+            return "\(parts[0]) \(address):\(parts[parts.count - 2]) -> port \(parts[parts.count - 1])"
+        }
+        let reachable =
+            reach.isEmpty
+            ? "nothing on the host reaches it without --forward=tcp:HOSTPORT:GUESTPORT"
+            : "forwarded to it: " + reach.joined(separator: ", ")
+        return "riad: \(device) is on user networking: the kernel is at \(kernelAddress), the host at "
+            + "\(hostAddress); \(reachable)\n"
+    }
 }

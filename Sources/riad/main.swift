@@ -12,11 +12,10 @@ func splitTenderOptions(_ arguments: [String]) -> (command: [String], tender: [S
     var command: [String] = []
     var tender: [String] = []
     var afterTerminator = false
+    let prefixes = ["--net:", "--net-mac:", "--block:", "--block-sector-size:", "--forward="]
     for argument in arguments {
         if argument == "--" { afterTerminator = true }
-        let isTenderOption = ["--net:", "--net-mac:", "--block:", "--block-sector-size:"].contains {
-            argument.hasPrefix($0)
-        }
+        let isTenderOption = prefixes.contains { argument.hasPrefix($0) }
         if !afterTerminator && isTenderOption { tender.append(argument) } else { command.append(argument) }
     }
     return (command, tender)
@@ -76,9 +75,14 @@ struct Run: ParsableCommand {
             --block-sector-size:NAME=N; on hvt also --mem=MB. Arguments after -- go to the kernel.
             --net:NAME=auto (root) creates a tap for the run, gives the kernel an address on it \
             (10.83.N.2/24, the host being 10.83.N.1), and removes it afterwards.
+            --net:NAME=user (hvt; no root) puts the device on user-mode networking (libslirp): the \
+            kernel is given 10.0.2.15/24 (gateway 10.0.2.2), and --forward=tcp:HOSTPORT:GUESTPORT \
+            (or tcp:ADDRESS:HOSTPORT:GUESTPORT, udp:...; the address defaults to 127.0.0.1) \
+            passes a host port to it. On unix, use stack = "socket" instead.
             Examples:
               riad run examples/hello -t hvt -- --count=2 --sleep-ms=10
               riad run examples/echo -t hvt --net:service=auto
+              riad run examples/echo -t hvt --net:service=user --forward=tcp:7777:7
             """)
 
     @Argument(help: "The unikernel's folder (with unikernel.toml).")
@@ -96,6 +100,17 @@ struct Run: ParsableCommand {
         if target == .unix && memory != nil {
             throw ValidationError("--mem is for hvt: a unix kernel is a process and takes what it needs")
         }
+        let forwards = tenderOptions.filter { $0.hasPrefix("--forward=") }
+        if target == .unix {
+            if let name = tenderOptions.lazy.compactMap(RunUserNetwork.device(in:)).first {
+                throw RunUserNetwork.unixRefusal(device: name)
+            }
+            if let forward = forwards.first {
+                throw ValidationError(
+                    "\(forward) is for hvt's user-mode networking (--net:NAME=user); on unix, a device "
+                        + "with stack = \"socket\" listens on the host's own ports")
+            }
+        }
         let image = try buildImage(directory: directory, target: target, verbose: verbose)
         let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
         // --net:NAME=auto: a tap made for this run, removed after it.
@@ -104,6 +119,16 @@ struct Run: ParsableCommand {
         var addressArguments: [String] = []
         defer { taps.forEach { $0.remove() } }
         for option in tenderOptions {
+            if let name = RunUserNetwork.device(in: option) {
+                _ = try siblingTool("riad-slirp")
+                options.append(option)
+                if manifest.devices.contains(where: { $0.name == name && $0.stack != .none }) {
+                    addressArguments += RunUserNetwork.kernelArguments
+                }
+                FileHandle.standardError.write(
+                    Data(RunUserNetwork.describe(device: name, forwards: forwards).utf8))
+                continue
+            }
             guard option.hasPrefix("--net:"), option.hasSuffix("=auto") else {
                 options.append(option)
                 continue
@@ -127,7 +152,7 @@ struct Run: ParsableCommand {
             // arguments (a `--` keeps kernel arguments from looking like them).
             command = [image.path] + options + ["--"] + addressArguments + kernelArguments
         } else {
-            let tender = try hvtTender()
+            let tender = try siblingTool("riad-hvt")
             command =
                 [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + options + [image.path]
                 + addressArguments + kernelArguments
@@ -154,25 +179,26 @@ struct Run: ParsableCommand {
     }
 }
 
-/// riad-hvt beside riad, built first if `swift run riad` built only riad.
-func hvtTender() throws -> String {
+/// A program built beside riad (riad-hvt, or riad-hvt's user-network
+/// helper riad-slirp), built first if `swift run riad` built only riad.
+func siblingTool(_ name: String) throws -> String {
     let directory = executableDirectory()
-    let tender = directory.appendingPathComponent("riad-hvt").path
-    if FileManager.default.isExecutableFile(atPath: tender) { return tender }
+    let tool = directory.appendingPathComponent(name).path
+    if FileManager.default.isExecutableFile(atPath: tool) { return tool }
     guard let root = KernelBuilder.findRoot(from: directory) else {
-        throw ValidationError("riad-hvt is not built next to riad (\(tender)); run `swift build`")
+        throw ValidationError("\(name) is not built next to riad (\(tool)); run `swift build`")
     }
-    FileHandle.standardError.write(Data("riad: building riad-hvt\n".utf8))
+    FileHandle.standardError.write(Data("riad: building \(name)\n".utf8))
     let build = Process()
     build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     build.currentDirectoryURL = root
-    build.arguments = ["swift", "build", "--product", "riad-hvt", "-c", directory.lastPathComponent]
+    build.arguments = ["swift", "build", "--product", name, "-c", directory.lastPathComponent]
     try build.run()
     build.waitUntilExit()
-    guard build.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: tender) else {
-        throw ValidationError("could not build riad-hvt; run `swift build` in \(root.path)")
+    guard build.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: tool) else {
+        throw ValidationError("could not build \(name); run `swift build` in \(root.path)")
     }
-    return tender
+    return tool
 }
 
 func executableDirectory() -> URL {
