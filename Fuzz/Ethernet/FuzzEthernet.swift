@@ -12,6 +12,12 @@
 // and parse back: an Ethernet header from our address, then an ARP reply,
 // or an IPv4 packet from our address with a valid checksum (and, unless it
 // is a fragment, an ICMP message with a valid checksum).
+//
+// TCP segments go on to a TCP layer listening on port 7 with a UDP port
+// bound too, and the layer is polled after each frame, so the whole
+// receive path of the direct stack (Ethernet, ARP, IPv4, reassembly, ICMP,
+// UDP, TCP's state machine) sees the fuzzer's bytes; segments TCP sends go
+// out through the interface as the stack sends them.
 
 import Riad
 import RiadNet
@@ -25,6 +31,9 @@ let maximumFrameLength = 1514
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     var interface = EthernetInterface(mac: ourMAC, address: ourNetwork)
+    var tcp = TCPLayer(seed: 1)
+    let listener = try? tcp.listen(port: 7, backlog: 4)
+    _ = try? interface.udp.bind(53)
     var now: UInt64 = 1_000_000_000
     var index = 0
     while index + 3 <= input.count {
@@ -36,8 +45,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         // A copy of exactly the frame's bytes, so that a read past it is caught.
         let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: end - start, alignment: 8)
         frame.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[start..<end]))
-        interface.receive(UnsafeRawBufferPointer(frame), now: now, transmit: transmitted)
+        interface.receive(UnsafeRawBufferPointer(frame), now: now, transmit: transmitted) { segment, ip in
+            tcp.receive(segment: segment, source: ip.source, destination: ip.destination, now: now)
+        }
         frame.deallocate()
+        // Accepted connections are read and closed, as a server would.
+        while let listener, let connection = tcp.accept(listener) {
+            _ = tcp.status(connection)
+            tcp.close(connection)
+        }
+        tcp.poll(now: now) { _, destination, length, fill in
+            interface.sendIPv4(
+                to: destination, protocol: .tcp, payloadLength: length, now: now, transmit: transmitted,
+                fill: fill)
+                == .sent
+        }
     }
     return 0
 }
@@ -75,6 +97,11 @@ func transmitted(_ length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void)
             return false
         }
         check(ip.source == ourAddress, "an IPv4 reply from \(ip.source)")
+        if !ip.isFragment, ip.protocol == .tcp {
+            let segment = try? TCPRepr.parse(view.payload, source: ip.source, destination: ip.destination)
+            check(segment != nil, "a TCP segment that does not parse: \(ip)")
+            return true
+        }
         guard !ip.isFragment, ip.protocol == .icmp else { return true }
         let icmp = try? ICMPv4Repr.parse(view.payload)
         check(icmp != nil, "an ICMP reply that does not parse: \(ip)")

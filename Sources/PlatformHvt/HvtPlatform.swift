@@ -92,6 +92,6 @@ extension HvtPlatform {
         let loop = HvtEventLoop.shared
         return RuntimeStatistics(
             heapInUse: heap.in_use, heapHighWater: heap.high_water, jobsRun: loop.jobsRun,
-            idleNanoseconds: loop.idleNanoseconds)
+            idleNanoseconds: loop.idleNanoseconds, heapCapacity: heap.heap_size)
     }
 }

@@ -66,8 +66,15 @@ public struct RuntimeStatistics: Sendable {
     /// spent waiting with nothing to run.
     public var jobsRun: UInt64
     public var idleNanoseconds: UInt64
+    /// Bytes the heap can grow to; 0 when there is no fixed limit (a
+    /// process, which the host's memory bounds).
+    public var heapCapacity: UInt64
 
-    public init(heapInUse: UInt64, heapHighWater: UInt64, jobsRun: UInt64, idleNanoseconds: UInt64) {
+    public init(
+        heapInUse: UInt64, heapHighWater: UInt64, jobsRun: UInt64, idleNanoseconds: UInt64,
+        heapCapacity: UInt64 = 0
+    ) {
+        self.heapCapacity = heapCapacity
         self.heapInUse = heapInUse
         self.heapHighWater = heapHighWater
         self.jobsRun = jobsRun

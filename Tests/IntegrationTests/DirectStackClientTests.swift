@@ -12,31 +12,39 @@ final class DirectStackClientTests: XCTestCase {
             "dnsmasq (Debian package dnsmasq-base) is missing")
     }
 
-    private func startDnsmasq(_ tap: TapFixture) throws -> Process {
+    /// Starts dnsmasq as a daemon (its own pid file): dnsmasq closes every
+    /// descriptor it inherits, which confuses Foundation's Process into a
+    /// blocking wait for it that stalls every later Process of the test.
+    private func startDnsmasq(_ tap: TapFixture) throws -> pid_t {
         let net = String(tap.hostAddress.dropLast(2))
-        let leases = FileManager.default.temporaryDirectory.appendingPathComponent("riad-\(tap.name).leases")
-        addTeardownBlock { try? FileManager.default.removeItem(at: leases) }
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/sbin/dnsmasq")
-        server.arguments = [
-            "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=",
-            "--interface=\(tap.name)", "--bind-interfaces", "--except-interface=lo",
-            "--listen-address=\(tap.hostAddress)", "--dhcp-range=\(net).50,\(net).60,255.255.255.0,2m",
-            "--dhcp-leasefile=\(leases.path)", "--dhcp-option=option:router,\(tap.hostAddress)",
-            "--dhcp-option=option:dns-server,\(tap.hostAddress)", "--local=/test/",
-            "--host-record=server.test,\(tap.hostAddress)",
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        usleep(300_000)
-        return server
+        let temporary = FileManager.default.temporaryDirectory
+        let leases = temporary.appendingPathComponent("riad-\(tap.name).leases")
+        let pidFile = temporary.appendingPathComponent("riad-\(tap.name).dnsmasq.pid")
+        addTeardownBlock {
+            try? FileManager.default.removeItem(at: leases)
+            try? FileManager.default.removeItem(at: pidFile)
+        }
+        try Support.run(
+            "/usr/sbin/dnsmasq",
+            [
+                "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=\(pidFile.path)",
+                "--interface=\(tap.name)", "--bind-interfaces", "--except-interface=lo",
+                "--listen-address=\(tap.hostAddress)", "--dhcp-range=\(net).50,\(net).60,255.255.255.0,2m",
+                "--dhcp-leasefile=\(leases.path)", "--dhcp-option=option:router,\(tap.hostAddress)",
+                "--dhcp-option=option:dns-server,\(tap.hostAddress)", "--local=/test/",
+                "--host-record=server.test,\(tap.hostAddress)",
+            ]
+        ).check()
+        let text = try String(contentsOf: pidFile, encoding: .utf8)
+        return try XCTUnwrap(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), text)
     }
 
     private func check(hvt: Bool, prefix: String, subnet: Int) throws {
+        // Built before any long-lived process starts (see startDnsmasq).
+        let kernel = hvt ? try Support.kernel("netclient") : try Support.unixKernel("netclient")
         let tap = try TapFixture(prefix: prefix, subnet: subnet)
         let dnsmasq = try startDnsmasq(tap)
-        defer { dnsmasq.terminate() }
+        defer { kill(dnsmasq, SIGTERM) }
         // A listener on the host that answers one line and prints what it got.
         let port = 7000 + Int(getpid() % 1000)
         let listener = Process()
@@ -49,12 +57,9 @@ final class DirectStackClientTests: XCTestCase {
         usleep(200_000)
         let arguments = ["--host=server.test", "--port=\(port)"]
         if hvt {
-            try Support.requireKVM()
-            let image = try Support.kernel("netclient")
-            try tap.start(Support.tender, ["--net:service=\(tap.name)", image.path] + arguments)
+            try tap.start(Support.tender, ["--net:service=\(tap.name)", kernel.path] + arguments)
         } else {
-            let executable = try Support.unixKernel("netclient")
-            try tap.start(executable.path, ["--net:service=\(tap.name)", "--"] + arguments)
+            try tap.start(kernel.path, ["--net:service=\(tap.name)", "--"] + arguments)
         }
         let printed = try tap.waitForOutput(containing: "netclient: got", timeout: 60)
         let net = String(tap.hostAddress.dropLast(2))
@@ -67,6 +72,7 @@ final class DirectStackClientTests: XCTestCase {
     }
 
     func testDHCPDNSAndConnectOnHvt() throws {
+        try Support.requireKVM()
         try check(hvt: true, prefix: "riadch", subnet: 71)
     }
 

@@ -10,10 +10,12 @@ overlapping and endless fragments, TCP with every flag combination and
 garbage options, ARP with odd sizes. Prints how many frames were sent.
 """
 import random
+import time
 import sys
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, Raw, conf, fuzz,
-                       sendp)
+import socket
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, conf, fuzz
 
 tap, kernel_ip, kernel_mac, count, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 random.seed(seed)
@@ -42,7 +44,7 @@ def frames():
         elif kind == 5:
             # Truncated somewhere in a valid TCP segment.
             good = bytes(ether() / IP(dst=kernel_ip, src=host_ip) / TCP(dport=7, flags="S") / Raw(b"x" * 20))
-            yield Ether(good[: random.randrange(1, len(good))])
+            yield good[: random.randrange(1, len(good))]
         elif kind == 6:
             # Wrong IP total length, header length and checksum.
             yield ether() / IP(dst=kernel_ip, src=host_ip, len=random.randrange(0, 65536),
@@ -66,14 +68,22 @@ def frames():
                 bytes(random.randrange(256) for _ in range(random.randrange(0, 1500))))
 
 
+# Frames go out as bytes through a packet socket: some are too broken for
+# scapy to parse back, and that is the point.
+link = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+link.bind((tap, 0))
 sent = 0
-batch = []
 for frame in frames():
-    batch.append(frame)
-    if len(batch) == 200:
-        sendp(batch, iface=tap)
-        sent += len(batch)
-        batch = []
+    data = frame if isinstance(frame, (bytes, bytearray)) else bytes(frame)
+    if not data:
+        continue
+    try:
+        link.send(data)
+    except OSError:
+        # The tap's queue is full: give the kernel a moment.
+        time.sleep(0.01)
+        continue
+    sent += 1
     if sent >= count:
         break
 print(f"sent {sent} frames")

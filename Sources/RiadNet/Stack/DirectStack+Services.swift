@@ -106,7 +106,7 @@ extension DirectStack {
 
     public func resolve(_ name: String) async throws(RiadError) -> IPv4Address {
         if let address = IPv4Address(name) { return address }
-        if services.resolver.servers.isEmpty && services.dhcp != nil {
+        if services.resolver.servers.isEmpty && configuration.ipv4 == nil {
             // DHCP may yet give servers: wait for the lease first.
             try await wait(for: .configured, until: platform.monotonicNanoseconds() &+ 30_000_000_000)
         }

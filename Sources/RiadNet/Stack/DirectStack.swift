@@ -77,9 +77,26 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         self.interface = interface
         var tcpConfiguration = configuration.tcp
         tcpConfiguration.mss = min(tcpConfiguration.mss, device.mtu - 40)
+        Self.fit(&tcpConfiguration, heap: platform.runtimeStatistics?.heapCapacity ?? 0)
         self.tcp = TCPLayer(configuration: tcpConfiguration, seed: platform.next(as: UInt64.self))
         services = DirectStackServices(
             resolver: DNSResolver(seed: platform.next(as: UInt64.self), servers: configuration.dnsServers))
+    }
+
+    /// Sizes TCP to the kernel's memory, so that a flood of connections is
+    /// refused rather than running the heap out (which would stop the
+    /// kernel): in a heap under 64 MiB each buffer is at most 64 KiB, and
+    /// connections are limited so that their buffers, with 32 KiB for
+    /// what the application keeps per connection, fit in half the heap.
+    static func fit(_ configuration: inout TCPConfiguration, heap: UInt64) {
+        guard heap > 0 else { return }
+        if heap < 64 << 20 {
+            configuration.sendBufferSize = min(configuration.sendBufferSize, 64 << 10)
+            configuration.receiveBufferSize = min(configuration.receiveBufferSize, 64 << 10)
+        }
+        let perConnection = configuration.sendBufferSize + configuration.receiveBufferSize + (32 << 10)
+        let fitting = Int(heap / 2) / perConnection
+        configuration.maximumConnections = max(4, min(configuration.maximumConnections, fitting))
     }
 
     /// The interface's address, once configured.
