@@ -138,7 +138,7 @@ enum RunUserNetwork {
                 + "sockets, with no tap and no root (and needs no --net option)")
     }
 
-    /// `riad: service is on user networking: …`, saying where each forward is.
+    /// `service is on user networking: …`, saying where each forward is.
     static func describe(device: String, forwards: [String]) -> String {
         let reach = forwards.map { value -> String in
             let parts = value.dropFirst("--forward=".count).split(separator: ":").map(String.init)
@@ -150,7 +150,7 @@ enum RunUserNetwork {
             reach.isEmpty
             ? "nothing on the host reaches it without --forward=tcp:HOSTPORT:GUESTPORT"
             : "forwarded to it: " + reach.joined(separator: ", ")
-        return "riad: \(device) is on user networking: the kernel is at \(kernelAddress), the host at "
-            + "\(hostAddress); \(reachable)\n"
+        return "\(device) is on user networking: the kernel is at \(kernelAddress), the host at "
+            + "\(hostAddress); \(reachable)"
     }
 }

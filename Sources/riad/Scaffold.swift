@@ -148,6 +148,6 @@ enum Scaffold {
 
 /// A message for the user and `riad`'s failure status.
 func failure(_ message: String) -> Error {
-    FileHandle.standardError.write(Data(("riad: error: " + message + "\n").utf8))
+    Terminal.error(message)
     return ExitCode(1)
 }

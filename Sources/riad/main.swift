@@ -125,8 +125,7 @@ struct Run: ParsableCommand {
                 if manifest.devices.contains(where: { $0.name == name && $0.stack != .none }) {
                     addressArguments += RunUserNetwork.kernelArguments
                 }
-                FileHandle.standardError.write(
-                    Data(RunUserNetwork.describe(device: name, forwards: forwards).utf8))
+                Terminal.note(RunUserNetwork.describe(device: name, forwards: forwards))
                 continue
             }
             guard option.hasPrefix("--net:"), option.hasSuffix("=auto") else {
@@ -141,10 +140,9 @@ struct Run: ParsableCommand {
             if manifest.devices.contains(where: { $0.name == name && $0.stack != .none }) {
                 addressArguments += tap.kernelArguments
             }
-            FileHandle.standardError.write(
-                Data(
-                    ("riad: \(name) is on tap \(tap.interface): the kernel is at \(tap.kernelAddress), "
-                        + "the host at \(tap.hostAddress)\n").utf8))
+            Terminal.note(
+                "\(name) is on tap \(tap.interface): the kernel is at \(tap.kernelAddress), "
+                    + "the host at \(tap.hostAddress)")
         }
         let command: [String]
         if target == .unix {
@@ -159,7 +157,7 @@ struct Run: ParsableCommand {
         }
         if taps.isEmpty { try exec(command) }
         if verbose {
-            FileHandle.standardError.write(Data(("riad: " + command.joined(separator: " ") + "\n").utf8))
+            Terminal.note(command.joined(separator: " "))
         }
         let status = try runChild(command)
         taps.forEach { $0.remove() }
@@ -171,7 +169,7 @@ struct Run: ParsableCommand {
     /// pass through unchanged.
     func exec(_ arguments: [String]) throws -> Never {
         if verbose {
-            FileHandle.standardError.write(Data(("riad: " + arguments.joined(separator: " ") + "\n").utf8))
+            Terminal.note(arguments.joined(separator: " "))
         }
         let cArguments = arguments.map { strdup($0) } + [nil]
         execv(arguments[0], cArguments)
@@ -188,7 +186,7 @@ func siblingTool(_ name: String) throws -> String {
     guard let root = KernelBuilder.findRoot(from: directory) else {
         throw ValidationError("\(name) is not built next to riad (\(tool)); run `swift build`")
     }
-    FileHandle.standardError.write(Data("riad: building \(name)\n".utf8))
+    Terminal.note("building \(name)")
     let build = Process()
     build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     build.currentDirectoryURL = root
@@ -227,7 +225,7 @@ func withBuilder<T>(directory: String, verbose: Bool, _ body: (KernelBuilder) th
     do {
         var builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
         builder.verbose = verbose
-        builder.progress = { line in FileHandle.standardError.write(Data(("riad: " + line + "\n").utf8)) }
+        builder.progress = { line in Terminal.note(line) }
         return try body(builder)
     } catch {
         throw failure(error.message)
