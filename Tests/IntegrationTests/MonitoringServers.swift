@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import XCTest
 
 // What MonitoringTests runs beside a kernel: its own InfluxDB 1.x and
