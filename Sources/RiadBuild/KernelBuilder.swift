@@ -13,6 +13,9 @@ public struct KernelBuilder {
     public let root: URL
     public let toolchain: Toolchain
     public var verbose = false
+    /// The network stack every net device with one gets, whatever the
+    /// manifest says (`riad build --stack=socket`); nil: the manifest's.
+    public var stackOverride: UnikernelManifest.Stack? = nil
     /// Called with a line of progress ("compiling Riad", "linking hello.hvt").
     public var progress: (String) -> Void = { _ in }
 
@@ -190,7 +193,8 @@ public struct KernelBuilder {
     /// (the ABI and manifest notes). Files are rewritten only when their
     /// text changes, so an unchanged configuration triggers no rebuild.
     public func configure(unikernel: URL, target: KernelTarget) throws(BuildError) -> Configuration {
-        let manifest = try Self.manifest(in: unikernel)
+        var manifest = try Self.manifest(in: unikernel)
+        if let stack = stackOverride, stack != .none { manifest = manifest.replacingStacks(with: stack) }
         let out = unikernel.appendingPathComponent("_build/\(target.rawValue)")
         try makeDirectory(out)
         var files = [(out.appendingPathComponent("riad_main.swift"), Wiring.main(manifest, for: target))]

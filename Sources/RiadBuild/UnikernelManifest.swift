@@ -58,7 +58,7 @@ public struct UnikernelManifest: Equatable {
     public let name: String
     /// The Swift type whose `start(platform:)` the generated main calls.
     public let entry: String
-    public let devices: [Device]
+    public internal(set) var devices: [Device]
     /// `riad run`'s default `--mem` on hvt, in MiB.
     public let hvtMemoryMiB: Int
 
@@ -178,6 +178,17 @@ public struct UnikernelManifest: Equatable {
         guard devices.count <= 63 else { throw fail(1, "at most 63 devices can be declared") }
         self.devices = devices
         self.hvtMemoryMiB = memory
+    }
+
+    /// The manifest with every network stack replaced by `stack` (a
+    /// configure flag's choice); devices without a stack keep none.
+    public func replacingStacks(with stack: Stack) -> UnikernelManifest {
+        var copy = self
+        for index in copy.devices.indices
+        where copy.devices[index].kind == .net && copy.devices[index].stack != .none {
+            copy.devices[index].stack = stack
+        }
+        return copy
     }
 
     static func isValidName(_ text: String) -> Bool {

@@ -50,9 +50,11 @@ struct Configure: ParsableCommand {
     var directory: String = "."
     @Option(name: [.short, .long], help: "unix or hvt.")
     var target: Target = .defaultTarget
+    @Option(help: "The network stack of every net device that has one: direct or socket (unix).")
+    var stack: StackChoice?
 
     func run() throws {
-        let configuration = try withBuilder(directory: directory, verbose: false) {
+        let configuration = try withBuilder(directory: directory, verbose: false, stack: stack) {
             builder throws(BuildError) in
             try builder.configure(
                 unikernel: URL(fileURLWithPath: directory).standardizedFileURL, target: target)

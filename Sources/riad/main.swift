@@ -36,6 +36,11 @@ struct RiadCommand: ParsableCommand {
 /// The targets a unikernel can be built for.
 typealias Target = KernelTarget
 
+/// `--stack`: direct or socket.
+typealias StackChoice = UnikernelManifest.Stack
+
+extension UnikernelManifest.Stack: ExpressibleByArgument {}
+
 extension KernelTarget: ExpressibleByArgument {
     static let defaultTarget = Target.unix
 }
@@ -61,8 +66,11 @@ struct Build: ParsableCommand {
     @Flag(help: "Print every command run.")
     var verbose = false
 
+    @Option(help: "The network stack of every net device that has one: direct or socket (unix).")
+    var stack: StackChoice?
+
     func run() throws {
-        let image = try buildImage(directory: directory, target: target, verbose: verbose)
+        let image = try buildImage(directory: directory, target: target, verbose: verbose, stack: stack)
         print(image.path)
     }
 }
@@ -93,6 +101,8 @@ struct Run: ParsableCommand {
     var verbose = false
     @Option(name: .customLong("mem"), help: "Guest memory in MiB (hvt; default from the manifest).")
     var memory: Int?
+    @Option(help: "The network stack of every net device that has one: direct or socket (unix).")
+    var stack: StackChoice?
     @Argument(parsing: .postTerminator, help: "The kernel's own arguments.")
     var kernelArguments: [String] = []
 
@@ -111,8 +121,9 @@ struct Run: ParsableCommand {
                         + "with stack = \"socket\" listens on the host's own ports")
             }
         }
-        let image = try buildImage(directory: directory, target: target, verbose: verbose)
-        let manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
+        let image = try buildImage(directory: directory, target: target, verbose: verbose, stack: stack)
+        var manifest = try KernelBuilder.manifest(in: URL(fileURLWithPath: directory))
+        if let stack { manifest = manifest.replacingStacks(with: stack) }
         // --net:NAME=auto: a tap made for this run, removed after it.
         var options: [String] = []
         var taps: [RunTap] = []
@@ -203,15 +214,18 @@ func executableDirectory() -> URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
 }
 
-func buildImage(directory: String, target: Target, verbose: Bool) throws -> URL {
-    try withBuilder(directory: directory, verbose: verbose) { builder throws(BuildError) in
+func buildImage(directory: String, target: Target, verbose: Bool, stack: StackChoice? = nil) throws -> URL {
+    try withBuilder(directory: directory, verbose: verbose, stack: stack) { builder throws(BuildError) in
         try builder.build(unikernel: URL(fileURLWithPath: directory).standardizedFileURL, target: target)
     }
 }
 
 /// Runs `body` with a builder for the Riad checkout `riad` belongs to (or
 /// the one holding `directory`); a build error becomes a message and exit 1.
-func withBuilder<T>(directory: String, verbose: Bool, _ body: (KernelBuilder) throws(BuildError) -> T) throws
+func withBuilder<T>(
+    directory: String, verbose: Bool, stack: StackChoice? = nil,
+    _ body: (KernelBuilder) throws(BuildError) -> T
+) throws
     -> T
 {
     let unikernel = URL(fileURLWithPath: directory).standardizedFileURL
@@ -225,6 +239,7 @@ func withBuilder<T>(directory: String, verbose: Bool, _ body: (KernelBuilder) th
     do {
         var builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
         builder.verbose = verbose
+        builder.stackOverride = stack
         builder.progress = { line in Terminal.note(line) }
         return try body(builder)
     } catch {

@@ -241,12 +241,22 @@ extension Support {
 
     /// Builds a test kernel (Tests/Kernels/NAME) or an example
     /// (examples/NAME) for unix: an executable.
-    static func unixKernel(_ name: String, examples: Bool = false) throws -> URL {
-        if let executable = builtForUnix[name] { return executable }
+    static func unixKernel(_ name: String, examples: Bool = false, stack: UnikernelManifest.Stack? = nil)
+        throws
+        -> URL
+    {
+        let key = name + (stack.map { "-" + $0.rawValue } ?? "")
+        if let executable = builtForUnix[key] { return executable }
         let folder = root.appendingPathComponent(examples ? "examples/\(name)" : "Tests/Kernels/\(name)")
-        let builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
-        let executable = try builder.buildUnix(unikernel: folder)
-        builtForUnix[name] = executable
+        var builder = KernelBuilder(root: root, toolchain: try Toolchain.find())
+        builder.stackOverride = stack
+        let built = try builder.buildUnix(unikernel: folder)
+        // Kept apart: another build with another stack reuses _build/unix.
+        let executable = built.deletingLastPathComponent().appendingPathComponent(
+            built.lastPathComponent + "-" + key)
+        try? FileManager.default.removeItem(at: executable)
+        try FileManager.default.copyItem(at: built, to: executable)
+        builtForUnix[key] = executable
         return executable
     }
 }
