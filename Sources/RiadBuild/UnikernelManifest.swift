@@ -38,6 +38,12 @@ public struct UnikernelManifest: Equatable {
         public var stack: Stack = .none
         /// For key-value stores: the folder, relative to the manifest.
         public var path: String? = nil
+        /// For network devices with a direct stack: a static address and
+        /// prefix ("10.0.0.2/24"), gateway and DNS servers, used unless the
+        /// kernel's runtime arguments give others; no `ipv4`: DHCP.
+        public var ipv4: String? = nil
+        public var gateway: String? = nil
+        public var dns: [String] = []
 
         /// The device's name as a Swift argument label: `admin-net` is `adminNet`.
         public var label: String {
@@ -108,7 +114,7 @@ public struct UnikernelManifest: Equatable {
         for table in tables.dropFirst() {
             switch table.name {
             case "device":
-                try checkKeys(table, ["name", "kind", "stack", "path"])
+                try checkKeys(table, ["name", "kind", "stack", "path", "ipv4", "ipv4-gateway", "dns"])
                 let deviceName = try string(table, "name")
                 guard Self.isValidName(deviceName) else {
                     throw fail(
@@ -162,7 +168,37 @@ public struct UnikernelManifest: Equatable {
                     throw fail(
                         entry.line, "`path` is for kv devices; `\(deviceName)` is a \(kind.rawValue) device")
                 }
-                devices.append(Device(name: deviceName, kind: kind, stack: stack, path: path))
+                var device = Device(name: deviceName, kind: kind, stack: stack, path: path)
+                for key in ["ipv4", "ipv4-gateway", "dns"] where table[key] != nil {
+                    let entry = table[key]!
+                    guard kind == .net, stack != .none else {
+                        throw fail(entry.line, "`\(key)` is for network devices with a stack")
+                    }
+                    if key == "dns" {
+                        guard case .array(let values) = entry.value else {
+                            throw fail(
+                                entry.line,
+                                "`dns` must be an array of addresses, found \(entry.value.typeName)")
+                        }
+                        for value in values {
+                            guard case .string(let text) = value, Self.isAddress(text, prefix: false) else {
+                                throw fail(entry.line, "`dns` must list IPv4 addresses like \"10.0.0.1\"")
+                            }
+                            device.dns.append(text)
+                        }
+                        continue
+                    }
+                    let text = try string(table, key)
+                    guard Self.isAddress(text, prefix: key == "ipv4") else {
+                        throw fail(
+                            entry.line,
+                            key == "ipv4"
+                                ? "`ipv4` must be an address and prefix like \"10.0.0.2/24\", found \"\(text)\""
+                                : "`ipv4-gateway` must be an address like \"10.0.0.1\", found \"\(text)\"")
+                    }
+                    if key == "ipv4" { device.ipv4 = text } else { device.gateway = text }
+                }
+                devices.append(device)
             case "hvt":
                 try checkKeys(table, ["memory"])
                 if let entry = table["memory"] {
@@ -189,6 +225,23 @@ public struct UnikernelManifest: Equatable {
             copy.devices[index].stack = stack
         }
         return copy
+    }
+
+    /// "10.0.0.2" (or "10.0.0.2/24" with `prefix`): four decimal octets.
+    static func isAddress(_ text: String, prefix: Bool) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == (prefix ? 2 : 1) else { return false }
+        if prefix {
+            guard let length = Int(parts[1]), (0...32).contains(length), parts[1].allSatisfy(\.isASCII) else {
+                return false
+            }
+        }
+        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4
+            && octets.allSatisfy { octet in
+                !octet.isEmpty && octet.count <= 3 && octet.allSatisfy { $0 >= "0" && $0 <= "9" }
+                    && Int(octet)! <= 255
+            }
     }
 
     static func isValidName(_ text: String) -> Bool {

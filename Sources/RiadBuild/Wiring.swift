@@ -20,7 +20,7 @@ enum Wiring {
                         platform.write("riad: network device '\(device.name)' is not attached\\n")
                         return 1
                     }
-                    let \(device.label) = DirectStack(device: \(device.label)Device, platform: platform)
+                    let \(device.label) = DirectStack(device: \(device.label)Device, platform: platform\(stackConfiguration(device)))
 
             """
         }.joined()
@@ -38,6 +38,20 @@ enum Wiring {
             }
 
             """
+    }
+
+    /// The direct stack's configuration from the manifest's `ipv4`,
+    /// `ipv4-gateway` and `dns` (runtime arguments override them).
+    static func stackConfiguration(_ device: UnikernelManifest.Device) -> String {
+        var arguments: [String] = []
+        if let ipv4 = device.ipv4 { arguments.append("ipv4: IPv4CIDR(\"\(ipv4)\")") }
+        if let gateway = device.gateway { arguments.append("gateway: IPv4Address(\"\(gateway)\")") }
+        if !device.dns.isEmpty {
+            arguments.append(
+                "dnsServers: [" + device.dns.map { "IPv4Address(\"\($0)\")!" }.joined(separator: ", ") + "]")
+        }
+        guard !arguments.isEmpty else { return "" }
+        return ", configuration: DirectStackConfiguration(" + arguments.joined(separator: ", ") + ")"
     }
 
     /// `platform: platform, service: service`: the entry point's
@@ -102,7 +116,7 @@ enum Wiring {
                             platform.write("riad: network device '\(device.name)' is not attached\\n")
                             return 1
                         }
-                        let \(device.label) = DirectStack(device: \(device.label)Device, platform: platform)
+                        let \(device.label) = DirectStack(device: \(device.label)Device, platform: platform\(stackConfiguration(device)))
 
                 """
         }.joined()

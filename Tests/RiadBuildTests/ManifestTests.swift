@@ -57,6 +57,23 @@ final class ManifestTests: XCTestCase {
             ),
             (head + "[network]\n", "m.toml:3: unknown table [network]"),
             (
+                head + "[[device]]\nname = \"s\"\nkind = \"net\"\nstack = \"direct\"\nipv4 = \"10.0.0.2\"\n",
+                "m.toml:7: `ipv4` must be an address and prefix like \"10.0.0.2/24\", found \"10.0.0.2\""
+            ),
+            (
+                head
+                    + "[[device]]\nname = \"s\"\nkind = \"net\"\nstack = \"direct\"\nipv4-gateway = \"10.0.0.300\"\n",
+                "m.toml:7: `ipv4-gateway` must be an address like \"10.0.0.1\", found \"10.0.0.300\""
+            ),
+            (
+                head + "[[device]]\nname = \"s\"\nkind = \"net\"\nstack = \"direct\"\ndns = \"10.0.0.1\"\n",
+                "m.toml:7: `dns` must be an array of addresses, found a string"
+            ),
+            (
+                head + "[[device]]\nname = \"s\"\nkind = \"net\"\nipv4 = \"10.0.0.2/24\"\n",
+                "m.toml:6: `ipv4` is for network devices with a stack"
+            ),
+            (
                 head + "[[device]]\nname = \"s\"\nkind = \"net\"\nstack = \"bsd\"\n",
                 "m.toml:6: unknown stack `bsd`; expected one of: none, direct, socket"
             ),
@@ -104,5 +121,35 @@ final class ManifestTests: XCTestCase {
         let notes = Wiring.hvtNotes(manifest)
         XCTAssertTrue(notes.contains("#define ENTRIES 2"))
         XCTAssertTrue(notes.contains("{ .name = \"service\", .type = RIAD_MFT_DEV_NET_BASIC }"))
+    }
+
+    func testStaticAddressesGoIntoTheWiring() throws {
+        let manifest = try UnikernelManifest(
+            text: """
+                name = "web"
+                entry = "Web"
+
+                [[device]]
+                name = "service"
+                kind = "net"
+                stack = "direct"
+                ipv4 = "10.0.0.2/24"
+                ipv4-gateway = "10.0.0.1"
+                dns = ["10.0.0.53", "10.0.0.54"]
+                """, file: "unikernel.toml")
+        XCTAssertEqual(manifest.devices[0].ipv4, "10.0.0.2/24")
+        XCTAssertEqual(manifest.devices[0].gateway, "10.0.0.1")
+        XCTAssertEqual(manifest.devices[0].dns, ["10.0.0.53", "10.0.0.54"])
+        for target in KernelTarget.allCases {
+            XCTAssertTrue(
+                Wiring.main(manifest, for: target).contains(
+                    "configuration: DirectStackConfiguration(ipv4: IPv4CIDR(\"10.0.0.2/24\"), "
+                        + "gateway: IPv4Address(\"10.0.0.1\"), dnsServers: [IPv4Address(\"10.0.0.53\")!, "
+                        + "IPv4Address(\"10.0.0.54\")!])"), "\(target)")
+        }
+        // --stack=socket replaces the stack; the socket stack takes no addresses.
+        XCTAssertTrue(
+            Wiring.main(manifest.replacingStacks(with: .socket), for: .unix).contains(
+                "SocketStack(platform: platform)"))
     }
 }
