@@ -10,19 +10,19 @@ extension EventLoop {
     /// - Throws: `RiadError(.cancelled)` if the task is or becomes cancelled
     ///   first; the timer is removed at once.
     public func sleep(until deadline: UInt64) async throws(RiadError) {
-        let pending = Pending()
+        let id = reserveID()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if Task.isCancelled {
                     continuation.resume()
                 } else {
-                    pending.id = self.addTimer(at: deadline, .resume(continuation))
+                    self.addTimer(id: id, at: deadline, .resume(continuation))
                 }
             }
         } onCancel: {
             // The kernel has one thread: this runs between jobs, never
             // concurrently with the loop.
-            if case .resume(let continuation)? = self.cancelTimer(pending.id) {
+            if case .resume(let continuation)? = self.cancelTimer(id) {
                 continuation.resume()
             }
         }
@@ -48,27 +48,20 @@ extension EventLoop {
     /// stack's wait: frames, or its next timer). Which one it was, the
     /// caller sees by looking at the device and the clock.
     public func waitForInput(handle: UInt64, until deadline: UInt64?) async throws(RiadError) {
-        let pending = Pending()
+        let id = reserveID()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if Task.isCancelled {
                     continuation.resume()
                 } else {
-                    pending.id = self.addInputWaiter(
-                        handle: handle, until: deadline, continuation: continuation)
+                    self.addInputWaiter(id: id, handle: handle, until: deadline, continuation: continuation)
                 }
             }
         } onCancel: {
-            self.removeInputWaiter(pending.id)?.resume()
+            self.removeInputWaiter(id)?.resume()
         }
         if Task.isCancelled { throw RiadError(.cancelled) }
     }
-}
-
-/// The identity of a timer or waiter a suspended task registered, shared
-/// with its cancellation handler.
-final class Pending: @unchecked Sendable {
-    var id: UInt64 = 0
 }
 
 /// The loop is touched from one thread only (see `EventLoop`).

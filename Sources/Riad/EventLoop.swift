@@ -100,9 +100,22 @@ public final class EventLoop<Backend: EventLoopBackend> {
 
     /// Adds a timer; returns its identity for `cancelTimer`.
     func addTimer(at deadline: UInt64, _ action: TimerAction<Job>) -> UInt64 {
+        let id = reserveID()
+        timers.insert(TimerEntry(deadline: deadline, id: id, action: action))
+        return id
+    }
+
+    /// Adds a timer under an identity taken before with `reserveID`.
+    func addTimer(id: UInt64, at deadline: UInt64, _ action: TimerAction<Job>) {
+        timers.insert(TimerEntry(deadline: deadline, id: id, action: action))
+    }
+
+    /// A fresh identity for a timer or waiter. Taken before a task
+    /// suspends, it is known to the task's cancellation handler without a
+    /// shared box (which would be an allocation per wait).
+    func reserveID() -> UInt64 {
         let id = nextTimerID
         nextTimerID &+= 1
-        timers.insert(TimerEntry(deadline: deadline, id: id, action: action))
         return id
     }
 
@@ -133,16 +146,14 @@ public final class EventLoop<Backend: EventLoopBackend> {
     }
 
     /// Registers a task waiting for input on `handle`, until `deadline` if
-    /// one is given; returns the waiter's identity.
+    /// one is given, under `id` (from `reserveID`).
     func addInputWaiter(
-        handle: UInt64, until deadline: UInt64? = nil, continuation: UnsafeContinuation<Void, Never>
-    ) -> UInt64 {
-        let id = nextTimerID
-        nextTimerID &+= 1
+        id: UInt64, handle: UInt64, until deadline: UInt64? = nil,
+        continuation: UnsafeContinuation<Void, Never>
+    ) {
         var waiter = InputWaiter(handle: handle, id: id, continuation: continuation)
         if let deadline { waiter.timer = addTimer(at: deadline, .endInputWait(id)) }
         inputWaiters.append(waiter)
-        return id
     }
 
     /// Removes a waiter (and its timer) before it is woken; returns its

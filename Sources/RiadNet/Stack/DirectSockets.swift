@@ -118,7 +118,7 @@ public final class DirectUDPSocket<Device: NetworkDevice, P: Platform>: UDPSocke
         guard !closed else { throw RiadError(.closed) }
         let now = stack.platform.monotonicNanoseconds()
         switch stack.interface.sendUDP(
-            bytes, from: port, to: destination, now: now, transmit: stack.transmitFrame)
+            bytes, from: port, to: destination, now: now, transmit: { stack.transmitFrame($0, $1) })
         {
         case .sent, .resolving: return
         case .unreachable: throw RiadError(.unreachable, "no route, or the next hop does not answer ARP")

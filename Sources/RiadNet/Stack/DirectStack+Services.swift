@@ -50,7 +50,7 @@ extension DirectStack {
                 _ = interface.sendUDP(
                     UnsafeRawBufferPointer(rebasing: message[..<used]),
                     from: DirectStackServices.dhcpClientPort,
-                    to: to, now: now, transmit: transmitFrame)
+                    to: to, now: now, transmit: { self.transmitFrame($0, $1) })
             }
             applyLease()
         }
@@ -68,7 +68,7 @@ extension DirectStack {
                 _ = interface.sendUDP(
                     UnsafeRawBufferPointer(rebasing: message[..<used]), from: port,
                     to: SocketAddress(server, DirectStackServices.dnsServerPort), now: now,
-                    transmit: transmitFrame)
+                    transmit: { self.transmitFrame($0, $1) })
             }
         }
     }
@@ -88,7 +88,7 @@ extension DirectStack {
         if configuration.dnsServers.isEmpty { services.resolver.setServers(lease.dnsServers) }
         // Neighbours that marked the address unreachable while the server
         // probed it learn it now (RFC 2131 section 4.4.1).
-        interface.announce(transmit: transmitFrame)
+        interface.announce(transmit: { self.transmitFrame($0, $1) })
         platform.write("riad: DHCP: \(lease.address) via \(lease.router?.description ?? "no router")\n")
     }
 

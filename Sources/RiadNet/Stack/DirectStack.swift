@@ -120,7 +120,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
     public func run() async {
         stopped = false
         startServices(now: platform.monotonicNanoseconds())
-        interface.announce(transmit: transmitFrame)
+        interface.announce(transmit: { self.transmitFrame($0, $1) })
         while !stopped {
             service()
             let deadline = nextDeadline(now: platform.monotonicNanoseconds())
@@ -151,7 +151,8 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
             let received: Bool?
             do throws(RiadError) {
                 received = try device.receive { frame in
-                    interface.receive(frame, now: now, transmit: transmitFrame) { segment, ip in
+                    interface.receive(frame, now: now, transmit: { self.transmitFrame($0, $1) }) {
+                        segment, ip in
                         tcp.receive(
                             segment: segment, source: ip.source, destination: ip.destination, now: now)
                     }
@@ -162,7 +163,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
             }
             if received == nil { break }
         }
-        interface.poll(now: now, transmit: transmitFrame)
+        interface.poll(now: now, transmit: { self.transmitFrame($0, $1) })
         pollServices(now: now)
         pollTCP(now: now)
         wakeWaiters(now: now)
@@ -172,7 +173,8 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
     func pollTCP(now: UInt64) {
         tcp.poll(now: now) { source, destination, length, fill in
             let outcome = interface.sendIPv4(
-                to: destination, protocol: .tcp, payloadLength: length, now: now, transmit: transmitFrame,
+                to: destination, protocol: .tcp, payloadLength: length, now: now,
+                transmit: { self.transmitFrame($0, $1) },
                 fill: fill)
             if outcome != .sent { transmitBlocked = true }
             return outcome == .sent
@@ -241,13 +243,13 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
     func wait(for condition: StackWaiters.Condition, until deadline: UInt64) async throws(RiadError) {
         if holds(condition) { return }
         guard platform.monotonicNanoseconds() < deadline else { throw RiadError(.timedOut) }
-        let pending = PendingWaiter()
+        let id = waiters.reserveID()
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 if Task.isCancelled {
                     continuation.resume()
                 } else {
-                    pending.id = waiters.add(condition, until: deadline, continuation)
+                    waiters.add(id: id, condition, until: deadline, continuation)
                     if let planned = networkWait, deadline < planned {
                         platform.notify(handle: device.handle.rawValue)
                     }
@@ -255,7 +257,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
             }
         } onCancel: {
             // One thread: this runs between jobs, never during a turn.
-            self.waiters.remove(pending.id)?.resume()
+            self.waiters.remove(id)?.resume()
         }
         if Task.isCancelled { throw RiadError(.cancelled) }
         if !holds(condition) && platform.monotonicNanoseconds() >= deadline { throw RiadError(.timedOut) }
@@ -302,12 +304,6 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         return DirectUDPSocket(stack: self, port: bound)
     }
 
-}
-
-/// The identity of a suspended task's waiter, shared with its
-/// cancellation handler.
-final class PendingWaiter: @unchecked Sendable {
-    var id: UInt64 = 0
 }
 
 /// Touched from the kernel's one thread only.

@@ -24,13 +24,19 @@ struct StackWaiters {
     private var waiters: [Waiter] = []
     private var nextID: UInt64 = 1
 
-    mutating func add(
-        _ condition: Condition, until deadline: UInt64, _ continuation: UnsafeContinuation<Void, Never>
-    ) -> UInt64 {
+    /// An identity for a waiter about to be added: known to the task's
+    /// cancellation handler before it suspends, without a shared box.
+    mutating func reserveID() -> UInt64 {
         let id = nextID
         nextID &+= 1
-        waiters.append(Waiter(id: id, condition: condition, deadline: deadline, continuation: continuation))
         return id
+    }
+
+    mutating func add(
+        id: UInt64, _ condition: Condition, until deadline: UInt64,
+        _ continuation: UnsafeContinuation<Void, Never>
+    ) {
+        waiters.append(Waiter(id: id, condition: condition, deadline: deadline, continuation: continuation))
     }
 
     /// Removes a waiter before it is woken; its continuation, nil if it
