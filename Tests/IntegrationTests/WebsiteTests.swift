@@ -35,7 +35,7 @@ final class WebsiteTests: XCTestCase {
         XCTAssertEqual(cached.output, "304", file: file, line: line)
 
         let head = try curl(["-I", base + "/robots.txt"])
-        XCTAssertTrue(head.output.contains("Content-Length: 24"), head.output, file: file, line: line)
+        XCTAssertTrue(head.output.contains("Content-Length: 23"), head.output, file: file, line: line)
         XCTAssertTrue(
             head.output.contains("Content-Type: text/plain; charset=utf-8"), head.output, file: file,
             line: line)
