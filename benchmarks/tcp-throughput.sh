@@ -108,11 +108,11 @@ ip -n riadbench-b link set lo up
 ip netns exec riadbench-b iperf3 -s -D -1 >/dev/null
 sleep 0.5
 iperf_in=$(ip netns exec riadbench-a iperf3 -c 10.85.0.2 -t "$seconds" -J |
-    python3 -c 'import json,sys; print(f"{json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9:.3f}")')
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.3f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))')
 ip netns exec riadbench-b iperf3 -s -D -1 >/dev/null
 sleep 0.5
 iperf_out=$(ip netns exec riadbench-a iperf3 -c 10.85.0.2 -R -t "$seconds" -J |
-    python3 -c 'import json,sys; print(f"{json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9:.3f}")')
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.3f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))')
 ip netns exec riadbench-b python3 "$server" &
 pyserver=$!
 sleep 0.5
