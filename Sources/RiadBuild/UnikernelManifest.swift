@@ -67,6 +67,21 @@ public struct UnikernelManifest: Equatable {
     public internal(set) var devices: [Device]
     /// `riad run`'s default `--mem` on hvt, in MiB.
     public let hvtMemoryMiB: Int
+    /// Runtime arguments the manifest declares (`[[argument]]`): the
+    /// generated `UnikernelArguments` declares them for the application.
+    public internal(set) var arguments: [Argument] = []
+
+    /// A runtime argument declared in the manifest.
+    public struct Argument: Equatable {
+        public enum Kind: String, Equatable, CaseIterable {
+            case string, unsigned, flag
+        }
+        public let name: String
+        public let kind: Kind
+        /// The default as Swift source: a string literal, a number or false.
+        public let defaultValue: String
+        public let help: String
+    }
 
     /// The file name looked for in a unikernel's folder.
     public static let fileName = "unikernel.toml"
@@ -111,6 +126,7 @@ public struct UnikernelManifest: Equatable {
 
         var devices: [Device] = []
         var memory = 32
+        var arguments: [Argument] = []
         for table in tables.dropFirst() {
             switch table.name {
             case "device":
@@ -199,6 +215,45 @@ public struct UnikernelManifest: Equatable {
                     if key == "ipv4" { device.ipv4 = text } else { device.gateway = text }
                 }
                 devices.append(device)
+            case "argument":
+                try checkKeys(table, ["name", "kind", "default", "help"])
+                let argumentName = try string(table, "name")
+                guard Self.isValidName(argumentName) else {
+                    throw fail(
+                        table["name"]!.line,
+                        "argument name `\(argumentName)` must be 1 to 63 lower-case letters, digits or '-', starting with a letter"
+                    )
+                }
+                guard !arguments.contains(where: { $0.name == argumentName }) else {
+                    throw fail(table["name"]!.line, "argument `\(argumentName)` is declared twice")
+                }
+                let kindText = try string(table, "kind")
+                guard let kind = Argument.Kind(rawValue: kindText) else {
+                    throw fail(
+                        table["kind"]!.line,
+                        "unknown argument kind `\(kindText)`; expected one of: "
+                            + Argument.Kind.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                let help = try string(table, "help")
+                var defaultValue: String
+                switch (kind, table["default"]?.value) {
+                case (.string, nil): defaultValue = "\"\""
+                case (.string, .string(let text)?): defaultValue = Self.swiftLiteral(text)
+                case (.unsigned, nil): defaultValue = "0"
+                case (.unsigned, .integer(let number)?) where number >= 0: defaultValue = String(number)
+                case (.flag, nil): defaultValue = "false"
+                case (_, let other?):
+                    throw fail(
+                        table["default"]!.line,
+                        "`default` of a \(kind.rawValue) argument must be "
+                            + (kind == .string
+                                ? "a string" : kind == .unsigned ? "a non-negative integer" : "absent")
+                            + ", found \(other.typeName)")
+                }
+                arguments.append(
+                    Argument(
+                        name: argumentName, kind: kind, defaultValue: defaultValue,
+                        help: Self.swiftLiteral(help)))
             case "hvt":
                 try checkKeys(table, ["memory"])
                 if let entry = table["memory"] {
@@ -208,12 +263,14 @@ public struct UnikernelManifest: Equatable {
                     memory = value
                 }
             default:
-                throw fail(table.line, "unknown table [\(table.name)]; expected [[device]] or [hvt]")
+                throw fail(
+                    table.line, "unknown table [\(table.name)]; expected [[device]], [[argument]] or [hvt]")
             }
         }
         guard devices.count <= 63 else { throw fail(1, "at most 63 devices can be declared") }
         self.devices = devices
         self.hvtMemoryMiB = memory
+        self.arguments = arguments
     }
 
     /// The manifest with every network stack replaced by `stack` (a
@@ -242,6 +299,21 @@ public struct UnikernelManifest: Equatable {
                 !octet.isEmpty && octet.count <= 3 && octet.allSatisfy { $0 >= "0" && $0 <= "9" }
                     && Int(octet)! <= 255
             }
+    }
+
+    /// `text` as a Swift string literal.
+    static func swiftLiteral(_ text: String) -> String {
+        var literal = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": literal += "\\\\"
+            case "\"": literal += "\\\""
+            case "\n": literal += "\\n"
+            case _ where scalar.value < 0x20: literal += "\\u{\(String(scalar.value, radix: 16))}"
+            default: literal.unicodeScalars.append(scalar)
+            }
+        }
+        return literal + "\""
     }
 
     static func isValidName(_ text: String) -> Bool {

@@ -57,6 +57,23 @@ final class ManifestTests: XCTestCase {
             ),
             (head + "[network]\n", "m.toml:3: unknown table [network]"),
             (
+                head + "[[argument]]\nname = \"port\"\nkind = \"number\"\nhelp = \"h\"\n",
+                "m.toml:5: unknown argument kind `number`; expected one of: string, unsigned, flag"
+            ),
+            (
+                head + "[[argument]]\nname = \"port\"\nkind = \"unsigned\"\ndefault = \"80\"\nhelp = \"h\"\n",
+                "m.toml:6: `default` of a unsigned argument must be a non-negative integer, found a string"
+            ),
+            (
+                head + "[[argument]]\nname = \"port\"\nkind = \"flag\"\n",
+                "m.toml:3: missing key `help` in [argument]"
+            ),
+            (
+                head + "[[argument]]\nname = \"p\"\nkind = \"flag\"\nhelp = \"h\"\n"
+                    + "[[argument]]\nname = \"p\"\nkind = \"flag\"\nhelp = \"h\"\n",
+                "m.toml:8: argument `p` is declared twice"
+            ),
+            (
                 head + "[[device]]\nname = \"s\"\nkind = \"net\"\nstack = \"direct\"\nipv4 = \"10.0.0.2\"\n",
                 "m.toml:7: `ipv4` must be an address and prefix like \"10.0.0.2/24\", found \"10.0.0.2\""
             ),
@@ -151,5 +168,40 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(
             Wiring.main(manifest.replacingStacks(with: .socket), for: .unix).contains(
                 "SocketStack(platform: platform)"))
+    }
+
+    func testArgumentsDeclaredInTheManifestAreGenerated() throws {
+        let manifest = try UnikernelManifest(
+            text: """
+                name = "web"
+                entry = "Web"
+
+                [[argument]]
+                name = "page-title"
+                kind = "string"
+                default = "Riad \\"web\\""
+                help = "the title"
+
+                [[argument]]
+                name = "port"
+                kind = "unsigned"
+                default = 80
+                help = "the port"
+
+                [[argument]]
+                name = "verbose"
+                kind = "flag"
+                help = "say more"
+                """, file: "unikernel.toml")
+        XCTAssertEqual(manifest.arguments.map(\.name), ["page-title", "port", "verbose"])
+        let main = Wiring.main(manifest, for: .unix)
+        XCTAssertTrue(main.contains("let pageTitle: RuntimeArguments.Handle<String>"), main)
+        XCTAssertTrue(
+            main.contains(
+                #"pageTitle: arguments.string("page-title", default: "Riad \"web\"", help: "the title")"#),
+            main)
+        XCTAssertTrue(
+            main.contains(#"port: arguments.unsigned("port", default: 80, help: "the port")"#), main)
+        XCTAssertTrue(main.contains(#"verbose: arguments.flag("verbose", help: "say more")"#), main)
     }
 }

@@ -7,7 +7,9 @@ import _Concurrency
 struct Echo {
     static func start<P: Platform, S: NetworkStack>(platform: P, service: S) async -> Int32 {
         var arguments = RuntimeArguments(program: "echo")
-        let port = arguments.unsigned("port", default: 7, help: "the TCP port to echo on")
+        // --port, from unikernel.toml's [[argument]].
+        let declared = UnikernelArguments.declare(&arguments)
+        let port = declared.port
         let network = service.declareArguments(&arguments)
         let values: RuntimeArguments.Values
         switch arguments.parse(platform.arguments, platform) {
