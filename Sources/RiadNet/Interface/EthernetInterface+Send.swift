@@ -47,31 +47,49 @@ extension EthernetInterface {
         to destination: IPv4Address, protocol: IPProtocol, payloadLength: Int, now: UInt64,
         transmit: FrameTransmit, fill: (UnsafeMutableRawBufferPointer) -> Void
     ) -> SendOutcome {
-        guard IPv4Repr.headerLength + payloadLength <= mtu else { return .tooBig }
+        let frame: IPv4Frame
+        switch prepareIPv4(
+            to: destination, protocol: `protocol`, payloadLength: payloadLength, now: now, transmit: transmit)
+        {
+        case .success(let prepared): frame = prepared
+        case .failure(let failure): return failure.outcome
+        }
+        // The two closures are called one inside the other, never stored.
+        let sent = withoutActuallyEscaping(fill) { fill in
+            transmit(frame.length) { buffer in frame.write(into: buffer, payload: fill) }
+        }
+        return recordSent(frame, sent: sent)
+    }
+
+    /// The first half of sending an IPv4 datagram whose payload is written
+    /// in place: routing, the next hop's link address (asking ARP when a
+    /// request is due), the identification. The caller then has the device
+    /// lend a buffer of `frame.length` bytes, calls `frame.write`, and
+    /// reports with `recordSent`. (Split so that a stack can hand the
+    /// device's buffer straight to TCP's writer, without wrapping closures
+    /// inside closures, which costs an allocation per frame.)
+    public mutating func prepareIPv4(
+        to destination: IPv4Address, protocol: IPProtocol, payloadLength: Int, now: UInt64,
+        transmit: FrameTransmit
+    ) -> Result<IPv4Frame, SendFailure> {
+        guard IPv4Repr.headerLength + payloadLength <= mtu else { return .failure(SendFailure(.tooBig)) }
         let mac: MACAddress
         switch linkAddress(for: destination, now: now, transmit: transmit) {
         case .success(let found): mac = found
-        case .failure(let failure): return failed(failure.outcome)
+        case .failure(let failure): return .failure(SendFailure(failed(failure.outcome)))
         }
         var ip = IPv4Repr(
             source: address.address, destination: destination, protocol: `protocol`,
             payloadLength: payloadLength, dontFragment: true)
         ip.identification = nextIdentification
         nextIdentification &+= 1
-        let ethernet = EthernetRepr(source: self.mac, destination: mac, etherType: .ipv4)
-        let length = EthernetRepr.headerLength + ip.bufferLength
-        // The two closures are called one inside the other, never stored.
-        let sent = withoutActuallyEscaping(fill) { fill in
-            transmit(Self.paddedLength(length)) { frame in
-                ethernet.emit(into: frame)
-                let ipBytes = UnsafeMutableRawBufferPointer(
-                    rebasing: frame[EthernetRepr.headerLength..<length])
-                fill(UnsafeMutableRawBufferPointer(rebasing: ipBytes[IPv4Repr.headerLength...]))
-                ip.emit(into: ipBytes)
-                Self.pad(frame, after: length)
-            }
-        }
-        return sentFrame(sent, length: length)
+        return .success(
+            IPv4Frame(ethernet: EthernetRepr(source: self.mac, destination: mac, etherType: .ipv4), ip: ip))
+    }
+
+    /// Counts a frame from `prepareIPv4` as sent, or the device's refusal.
+    public mutating func recordSent(_ frame: IPv4Frame, sent: Bool) -> SendOutcome {
+        sentFrame(sent, length: frame.unpaddedLength)
     }
 
     /// Sends a UDP datagram from local `sourcePort`. Datagrams larger than
@@ -305,7 +323,31 @@ extension EthernetInterface {
 }
 
 /// Why a datagram could not go (an `Error` so that `Result` can carry it).
-struct SendFailure: Error {
-    let outcome: SendOutcome
+public struct SendFailure: Error {
+    public let outcome: SendOutcome
     init(_ outcome: SendOutcome) { self.outcome = outcome }
+}
+
+/// An IPv4 datagram ready to be written into a frame: its Ethernet and
+/// IPv4 headers, from `EthernetInterface.prepareIPv4`.
+public struct IPv4Frame {
+    let ethernet: EthernetRepr
+    let ip: IPv4Repr
+
+    /// The frame's length, padded to Ethernet's minimum.
+    public var length: Int { EthernetInterface.paddedLength(unpaddedLength) }
+    var unpaddedLength: Int { EthernetRepr.headerLength + ip.bufferLength }
+
+    /// Writes the frame into `buffer` (`length` bytes): the headers, the
+    /// payload by `payload`, the padding.
+    public func write(
+        into buffer: UnsafeMutableRawBufferPointer, payload: (UnsafeMutableRawBufferPointer) -> Void
+    ) {
+        let end = unpaddedLength
+        ethernet.emit(into: buffer)
+        let ipBytes = UnsafeMutableRawBufferPointer(rebasing: buffer[EthernetRepr.headerLength..<end])
+        payload(UnsafeMutableRawBufferPointer(rebasing: ipBytes[IPv4Repr.headerLength...]))
+        ip.emit(into: ipBytes)
+        EthernetInterface.pad(buffer, after: end)
+    }
 }

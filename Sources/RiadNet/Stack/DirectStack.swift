@@ -169,15 +169,31 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
         wakeWaiters(now: now)
     }
 
-    /// Sends what TCP has due.
+    /// Sends what TCP has due, each segment written by TCP straight into
+    /// the device's buffer after the headers.
     func pollTCP(now: UInt64) {
         tcp.poll(now: now) { source, destination, length, fill in
-            let outcome = interface.sendIPv4(
+            let frame: IPv4Frame
+            switch interface.prepareIPv4(
                 to: destination, protocol: .tcp, payloadLength: length, now: now,
-                transmit: { self.transmitFrame($0, $1) },
-                fill: fill)
-            if outcome != .sent { transmitBlocked = true }
-            return outcome == .sent
+                transmit: { self.transmitFrame($0, $1) })
+            {
+            case .success(let prepared): frame = prepared
+            case .failure:
+                transmitBlocked = true
+                return false
+            }
+            var sent = true
+            do throws(RiadError) {
+                try device.transmit(length: frame.length) { buffer in
+                    frame.write(into: buffer, payload: fill)
+                    return frame.length
+                }
+            } catch {
+                sent = false
+                transmitBlocked = true
+            }
+            return interface.recordSent(frame, sent: sent) == .sent
         }
     }
 
@@ -206,16 +222,14 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
 
     /// The device's transmit, as the engines want it.
     func transmitFrame(_ length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> Bool {
-        withoutActuallyEscaping(fill) { fill in
-            do throws(RiadError) {
-                try device.transmit(length: length) { buffer in
-                    fill(buffer)
-                    return length
-                }
-                return true
-            } catch {
-                return false
+        do throws(RiadError) {
+            try device.transmit(length: length) { buffer in
+                fill(buffer)
+                return length
             }
+            return true
+        } catch {
+            return false
         }
     }
 
