@@ -1,5 +1,5 @@
-import Riad
 import CPlatformHvt
+import Riad
 import RiadABI
 
 /// Finds the manifest entry named `name` of type `type`: its handle is its
@@ -26,8 +26,9 @@ private func nameMatches(_ entry: UnsafePointer<riad_mft_entry>, _ name: String)
     }
 }
 
-/// A network device of an hvt kernel: one Ethernet frame per call, through
-/// the NET_READ and NET_WRITE hypercalls, with no copy on the kernel's side.
+/// A network device of an hvt kernel: frames through the tender's net ring,
+/// or the NET_READ and NET_WRITE hypercalls where the tender offers no ring
+/// (HvtNetwork+Device.swift).
 public struct HvtNetwork {
     public let handle: DeviceHandle
     public let mac: [UInt8]
@@ -41,25 +42,6 @@ public struct HvtNetwork {
         let mac = entry.u.net_basic.mac
         self.mac = [mac.0, mac.1, mac.2, mac.3, mac.4, mac.5]
         self.mtu = Int(entry.u.net_basic.mtu)
-    }
-
-    /// Sends one frame. Returns false if the host refused it.
-    public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
-        var call = riad_hvt_hc_net_write(
-            handle: handle.rawValue, data: UInt64(UInt(bitPattern: frame.baseAddress)),
-            len: UInt64(frame.count), ret: 0)
-        riad_hvt_hypercall(Int32(RIAD_HVT_HYPERCALL_NET_WRITE.rawValue), &call)
-        return call.ret == 0
-    }
-
-    /// Receives one frame into `buffer` (at least mtu + 14 bytes). Returns its
-    /// length, or nil when no frame is waiting.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        var call = riad_hvt_hc_net_read(
-            handle: handle.rawValue, data: UInt64(UInt(bitPattern: buffer.baseAddress)),
-            len: UInt64(buffer.count), ret: 0)
-        riad_hvt_hypercall(Int32(RIAD_HVT_HYPERCALL_NET_READ.rawValue), &call)
-        return call.ret == 0 ? Int(call.len) : nil
     }
 }
 

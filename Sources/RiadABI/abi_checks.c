@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include "riad_elf_abi.h"
 #include "riad_hvt_abi.h"
+#include "riad_hvt_ring.h"
 #include "riad_mft_abi.h"
 
 _Static_assert(sizeof(struct riad_hvt_boot_info) == 56, "boot info size");
@@ -22,3 +23,19 @@ _Static_assert(offsetof(struct riad_mft_entry, attached) == 96, "manifest entry 
 _Static_assert(sizeof(struct riad_mft) == 8, "manifest header");
 _Static_assert(sizeof(struct riad_note_header) == 20, "note header");
 _Static_assert(sizeof(struct riad_abi1_note) == 36, "abi1 note");
+
+/* The net ring (Solo5's include/hvt_ring.h). */
+_Static_assert(offsetof(struct riad_hvt_boot_info, net_ring) == 48, "boot info net_ring");
+_Static_assert(sizeof(struct riad_hvt_ring_entry) == 32, "ring entry size");
+_Static_assert(offsetof(struct riad_hvt_ring_entry, data) == 8, "ring entry data");
+_Static_assert(offsetof(struct riad_hvt_ring_entry, len) == 16, "ring entry len");
+_Static_assert(offsetof(struct riad_hvt_ring_entry, id) == 20, "ring entry id");
+_Static_assert(sizeof(struct riad_hvt_ring_commit) == 16, "ring commit size");
+_Static_assert(offsetof(struct riad_hvt_ring_commit, len) == 8, "ring commit len");
+_Static_assert(offsetof(struct riad_hvt_ring, com_head) == 4, "ring com_head");
+_Static_assert(offsetof(struct riad_hvt_ring, ent_head) == 64, "ring ent_head");
+_Static_assert(offsetof(struct riad_hvt_ring, com_tail) == 68, "ring com_tail");
+_Static_assert(offsetof(struct riad_hvt_ring, needs_kick) == 72, "ring needs_kick");
+_Static_assert(offsetof(struct riad_hvt_ring, entries) == 128, "ring entries");
+_Static_assert(offsetof(struct riad_hvt_ring, commits) == 128 + 32 * 1024, "ring commits");
+_Static_assert(sizeof(struct riad_hvt_ring) == 128 + 48 * 1024, "ring size");

@@ -11,21 +11,37 @@ import RiadABI
 public final class GuestMemory {
     /// The host address of guest-physical address 0.
     let base: UnsafeMutableRawPointer
-    /// Size in bytes: a multiple of 2 MiB.
+    /// The memory the kernel is given, in bytes: a multiple of 2 MiB. Every
+    /// buffer the guest names must lie below it.
     public let size: UInt64
+    /// Bytes mapped above `size` for the tender's own shared structures
+    /// (the net ring): the guest can reach them, but never names them as a
+    /// buffer, so no check below lets the tender read or write them for it.
+    public let reservedSize: UInt64
 
-    /// Maps `size` bytes of zeroed memory. Pages are only backed when touched.
-    init(size: UInt64) throws(TenderError) {
+    /// All that KVM maps: `size + reservedSize`.
+    var mappedSize: UInt64 { size + reservedSize }
+
+    /// Maps `size + reserved` bytes of zeroed memory. Pages are only backed
+    /// when touched.
+    init(size: UInt64, reserved: UInt64 = 0) throws(TenderError) {
         let mapped = mmap(
-            nil, Int(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            nil, Int(size + reserved), PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let mapped, mapped != MAP_FAILED else {
             throw TenderError("cannot map \(size >> 20) MiB of guest memory: \(errnoString())")
         }
         self.base = mapped
         self.size = size
+        self.reservedSize = reserved
     }
 
-    deinit { munmap(base, Int(size)) }
+    deinit { munmap(base, Int(mappedSize)) }
+
+    /// The reserved area above the kernel's memory.
+    var reserved: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: base + Int(size), count: Int(reservedSize))
+    }
 
     /// The whole of guest memory, for the loader.
     var all: UnsafeMutableRawBufferPointer {
@@ -69,7 +85,7 @@ public final class GuestMemory {
 
     /// Writes `value` at a tender-chosen address (page tables, boot info).
     func write<T: BitwiseCopyable>(_ value: T, at address: UInt64) {
-        precondition(address + UInt64(MemoryLayout<T>.size) <= size)
+        precondition(address + UInt64(MemoryLayout<T>.size) <= mappedSize)
         (base + Int(address)).storeBytes(of: value, as: T.self)
     }
 }

@@ -26,7 +26,13 @@ public struct HvtTender {
         try manifest.checkAllAttached()
         try checkUnusedOptions(manifest)
 
-        let memory = try GuestMemory(size: memorySize)
+        // The net ring goes just above the kernel's memory, in a 2 MiB
+        // page of its own that the page tables map and no buffer check
+        // lets the kernel name.
+        let ringWanted =
+            options.netRing && !devices.nets.isEmpty
+            && memorySize + NetRing.reservation <= X86Layout.maxMemory
+        let memory = try GuestMemory(size: memorySize, reserved: ringWanted ? NetRing.reservation : 0)
         try image.load(into: memory.all)
         // The kernel's stack starts at the top of memory and grows down; the
         // runtime keeps its heap below a guard, but the image must leave room.
@@ -36,21 +42,54 @@ public struct HvtTender {
         }
         let machine = try KVMMachine(memory: memory)
         X86Layout.writeTables(into: memory)
+        let statistics = TenderStatistics()
+        let nets = Dictionary(uniqueKeysWithValues: devices.nets.map { ($0.handle, $0) })
+        var ring: (NetRing, kick: Int32)? = nil
+        if ringWanted && machine.supportsIOEventFD {
+            ring = try makeRing(machine: machine, memory: memory, nets: nets, statistics: statistics)
+        }
         try writeBootInfo(
             into: memory, kernelEnd: image.kernelEnd, tscFrequency: machine.tscFrequency,
-            manifest: manifest.bytes())
+            manifest: manifest.bytes(), ring: ring?.0.address)
         try machine.setRegisters(entry: image.entry)
 
         let hypercalls = Hypercalls(
-            memory: memory, nets: Dictionary(uniqueKeysWithValues: devices.nets.map { ($0.handle, $0) }),
+            memory: memory, nets: nets,
             blocks: Dictionary(uniqueKeysWithValues: devices.blocks.map { ($0.handle, $0) }),
-            poller: try Poller(nets: devices.nets))
+            poller: try Poller(nets: devices.nets), statistics: statistics)
         // A user network's helper can exit; writing to its socket then must
         // fail with EPIPE (the run loop says so and stops) rather than kill
         // the tender without a word. Helpers start with SIGPIPE's default.
         if devices.nets.contains(where: \.isUser) { signal(SIGPIPE, SIG_IGN) }
+        // The I/O thread starts before the filter: creating a thread is
+        // not on the allowlist, and what the thread does afterwards is.
+        if let (netRing, kick) = ring { try netRing.start(kick: kick) }
         if installSeccomp { try Seccomp.install() }
-        return try runLoop(machine, hypercalls)
+        let status: Int32
+        do {
+            status = try runLoop(machine, hypercalls, statistics)
+        } catch {
+            if options.showStatistics { printStatistics(statistics) }
+            throw error
+        }
+        if options.showStatistics { printStatistics(statistics) }
+        return status
+    }
+
+    /// The net ring with its kick: an eventfd that KVM signals when the
+    /// kernel writes to the kick port.
+    private func makeRing(
+        machine: KVMMachine, memory: GuestMemory, nets: [UInt64: NetDevice], statistics: TenderStatistics
+    ) throws(TenderError) -> (NetRing, kick: Int32) {
+        let kick = eventfd(0, Int32(EFD_CLOEXEC))
+        guard kick >= 0 else { throw TenderError("cannot create the net ring's eventfd: \(errnoString())") }
+        try machine.signal(eventFD: kick, onWriteTo: UInt16(RIAD_HVT_RING_KICK_PIO))
+        return (NetRing(memory: memory, nets: nets, statistics: statistics), kick)
+    }
+
+    private func printStatistics(_ statistics: TenderStatistics) {
+        let report = statistics.report
+        _ = report.withCString { write(2, $0, strlen($0)) }
     }
 
     private func readKernel(_ path: String) throws(TenderError) -> [UInt8] {
@@ -127,7 +166,8 @@ public struct HvtTender {
 
     /// Boot info at 0x10000, followed by the manifest and the command line.
     private func writeBootInfo(
-        into memory: GuestMemory, kernelEnd: UInt64, tscFrequency: UInt64, manifest: [UInt8]
+        into memory: GuestMemory, kernelEnd: UInt64, tscFrequency: UInt64, manifest: [UInt8],
+        ring: UInt64?
     ) throws(TenderError) {
         let manifestAddress = X86Layout.bootInfoBase + UInt64(MemoryLayout<riad_hvt_boot_info>.size)
         let cmdlineAddress = manifestAddress + UInt64(manifest.count + 7) / 8 * 8
@@ -139,8 +179,9 @@ public struct HvtTender {
         }
         let info = riad_hvt_boot_info(
             mem_size: memory.size, kernel_end: kernelEnd, cpu_cycle_freq: tscFrequency,
-            cmdline: cmdlineAddress, mft: manifestAddress, host_features: 0, guest_features: 0,
-            net_ring: 0)
+            cmdline: cmdlineAddress, mft: manifestAddress,
+            host_features: ring == nil ? 0 : RIAD_HVT_FEATURE_RING_IO, guest_features: 0,
+            net_ring: ring ?? 0)
         memory.write(info, at: X86Layout.bootInfoBase)
         let all = memory.all
         all.baseAddress!.advanced(by: Int(manifestAddress)).copyMemory(
@@ -150,11 +191,16 @@ public struct HvtTender {
         all[Int(cmdlineAddress) + commandLine.count] = 0
     }
 
-    private func runLoop(_ machine: KVMMachine, _ hypercalls: Hypercalls) throws(TenderError) -> Int32 {
+    private func runLoop(
+        _ machine: KVMMachine, _ hypercalls: Hypercalls, _ statistics: TenderStatistics
+    ) throws(TenderError) -> Int32 {
         let run = machine.run
         let base = UInt32(RIAD_HVT_HYPERCALL_PIO_BASE)
         while true {
-            if riad_ioctl_val(machine.vcpuFD, RIAD_KVM_RUN, 0) < 0 {
+            let result = riad_ioctl_val(machine.vcpuFD, RIAD_KVM_RUN, 0)
+            statistics.add(.exits)
+            if result < 0 {
+                statistics.add(.otherExits)
                 if errno == EINTR || errno == EAGAIN { continue }
                 if errno == EFAULT {
                     throw TenderError(
@@ -181,6 +227,7 @@ public struct HvtTender {
                 case .halt(let status): return status
                 }
             case KVM_EXIT_HLT:
+                statistics.add(.otherExits)
                 throw TenderError("the kernel executed hlt instead of the HALT hypercall")
             case KVM_EXIT_SHUTDOWN:
                 throw TenderError(

@@ -14,6 +14,7 @@ struct Hypercalls {
     let nets: [UInt64: NetDevice]
     let blocks: [UInt64: FileBlockDevice]
     let poller: Poller
+    let statistics: TenderStatistics
 
     /// The lowest address of a buffer the tender only reads: the boot info
     /// and the low memory after it, which the guest may read too. Buffers
@@ -27,6 +28,7 @@ struct Hypercalls {
     }
 
     func handle(number: Int, argument: UInt64) throws(TenderError) -> Outcome {
+        statistics.addHypercall(number)
         switch UInt32(number) {
         case RIAD_HVT_HYPERCALL_WALLTIME.rawValue: try walltime(argument)
         case RIAD_HVT_HYPERCALL_PUTS.rawValue: try puts(argument)
@@ -118,10 +120,14 @@ struct Hypercalls {
                 try memory.store(call, at: address)
                 return
             }
-            if errno == EPIPE || errno == ECONNRESET { throw helperExited(net) }
+            if errno == EPIPE || errno == ECONNRESET { throw Self.helperExited(net) }
         }
         call.ret = Int32((written == frame.count ? RIAD_HVT_R_OK : RIAD_HVT_R_EUNSPEC).rawValue)
-        if written == frame.count { net.pcap?.record(UnsafeRawBufferPointer(frame)) }
+        if written == frame.count {
+            statistics.add(.hypercallFramesSent)
+            statistics.add(.hypercallBytesSent, UInt64(written))
+            net.pcap?.record(UnsafeRawBufferPointer(frame))
+        }
         try memory.store(call, at: address)
     }
 
@@ -129,7 +135,7 @@ struct Hypercalls {
     /// failed and said why on standard error). The kernel's network is gone
     /// for good, so the kernel is stopped rather than left polling a dead
     /// device.
-    private func helperExited(_ net: NetDevice) -> TenderError {
+    static func helperExited(_ net: NetDevice) -> TenderError {
         TenderError(
             "--net:\(net.name)=\(UserNetwork.backendName): \(UserNetwork.helperName), which ran the "
                 + "user network, has exited")
@@ -147,12 +153,14 @@ struct Hypercalls {
         let count = Glibc.read(net.fd, buffer.baseAddress, buffer.count)
         // End of file on a user network's socket: its helper is gone (a tap
         // never reads 0 bytes).
-        if net.isUser && (count == 0 || (count < 0 && errno == ECONNRESET)) { throw helperExited(net) }
+        if net.isUser && (count == 0 || (count < 0 && errno == ECONNRESET)) { throw Self.helperExited(net) }
         if count < 0 {
             call.ret = Int32((errno == EAGAIN ? RIAD_HVT_R_AGAIN : RIAD_HVT_R_EUNSPEC).rawValue)
         } else {
             call.len = UInt64(count)
             call.ret = Int32(RIAD_HVT_R_OK.rawValue)
+            statistics.add(.hypercallFramesReceived)
+            statistics.add(.hypercallBytesReceived, UInt64(count))
             net.pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         try memory.store(call, at: address)

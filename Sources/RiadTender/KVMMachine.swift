@@ -29,7 +29,7 @@ final class KVMMachine {
         guard vmFD >= 0 else { throw TenderError("KVM_CREATE_VM failed: \(errnoString())") }
 
         var region = kvm_userspace_memory_region(
-            slot: 0, flags: 0, guest_phys_addr: 0, memory_size: memory.size,
+            slot: 0, flags: 0, guest_phys_addr: 0, memory_size: memory.mappedSize,
             userspace_addr: UInt64(UInt(bitPattern: memory.base)))
         guard riad_ioctl_ptr(vmFD, RIAD_KVM_SET_USER_MEMORY_REGION, &region) == 0 else {
             throw TenderError("KVM_SET_USER_MEMORY_REGION failed: \(errnoString())")
@@ -50,6 +50,25 @@ final class KVMMachine {
         }
         tscFrequency = UInt64(khz) * 1000
         try setCPUID()
+    }
+
+    /// Whether KVM can turn a port write into an eventfd signal (the net
+    /// ring's kick).
+    var supportsIOEventFD: Bool {
+        riad_ioctl_val(kvmFD, RIAD_KVM_CHECK_EXTENSION, RIAD_KVM_CAP_IOEVENTFD) > 0
+    }
+
+    /// Makes every 4-byte write to `port` signal `eventFD` inside KVM: the
+    /// vCPU goes on without the run loop seeing an exit.
+    func signal(eventFD: Int32, onWriteTo port: UInt16) throws(TenderError) {
+        var request = kvm_ioeventfd()
+        request.addr = UInt64(port)
+        request.len = 4
+        request.fd = eventFD
+        request.flags = RIAD_KVM_IOEVENTFD_FLAG_PIO
+        guard riad_ioctl_ptr(vmFD, RIAD_KVM_IOEVENTFD, &request) == 0 else {
+            throw TenderError("KVM_IOEVENTFD on port 0x\(hex(port)) failed: \(errnoString())")
+        }
     }
 
     /// Gives the guest every CPUID feature KVM supports (SSE, RDRAND, …).

@@ -26,6 +26,11 @@ public struct TenderOptions: Equatable {
     public var kernel: String = ""
     public var kernelArguments: [String] = []
     public var showHelp = false
+    /// Whether network devices are offered the shared ring (`--net-ring`);
+    /// off, every frame is a hypercall, as with tenders before Solo5 0.11.
+    public var netRing = true
+    /// Print what the run cost (exits by kind, frames and bytes) at exit.
+    public var showStatistics = false
 
     public init() {}
 
@@ -46,6 +51,10 @@ public struct TenderOptions: Equatable {
                                         GUESTPORT at 10.0.2.15; udp: likewise; repeatable
           --net-mac:NAME=HWADDR         MAC address of network device NAME (default: random)
           --pcap:NAME=FILE              write the frames network device NAME sends and receives to FILE
+          --net-ring=on|off             offer network devices the shared ring (default on); off: one
+                                        hypercall per frame
+          --stats                       at exit, print the run's exits by kind and the frames and
+                                        bytes moved (to standard error)
           --block:NAME=PATH             attach block device NAME to the file PATH
           --block-sector-size:NAME=N    sector size of block device NAME (default 512)
           -h, --help                    show this help
@@ -69,6 +78,10 @@ public struct TenderOptions: Equatable {
             if argument == "-h" || argument == "--help" {
                 options.showHelp = true
                 return options
+            }
+            if argument == "--stats" {
+                options.showStatistics = true
+                continue
             }
             guard argument.hasPrefix("-") else {
                 index -= 1
@@ -125,6 +138,13 @@ public struct TenderOptions: Equatable {
         let value = String(option[option.index(after: equals)...])
         if key == "--forward" {
             forwards.append(try PortForward.parse(value))
+            return
+        }
+        if key == "--net-ring" {
+            guard value == "on" || value == "off" else {
+                throw TenderError("--net-ring=\(value): expected on or off")
+            }
+            netRing = value == "on"
             return
         }
         if key == "--mem" {

@@ -3,7 +3,7 @@ import Riad
 
 /// A pcap file the tender writes a network device's frames to
 /// (`--pcap:NAME=FILE`): every frame the guest sends (NET_WRITE) and
-/// receives (NET_READ), as the tap device saw it.
+/// receives (NET_READ, or through the net ring), as the tap device saw it.
 ///
 /// The file is created before the seccomp filter goes on; afterwards only
 /// write(2) and clock_gettime(2) are used, which the filter allows. The
@@ -39,8 +39,16 @@ struct TenderPcap {
         withUnsafeMutableBytes(of: &header) { bytes in
             let captured = TenderPcap.format.writeRecordHeader(
                 into: bytes, nanosecondsSinceEpoch: nanoseconds, frameLength: frame.count)
-            writeAll(fd, UnsafeRawBufferPointer(bytes))
-            writeAll(fd, UnsafeRawBufferPointer(rebasing: frame[..<captured]))
+            // One writev per record: the run loop and the net ring's I/O
+            // thread may both record, and a single write to a file is
+            // never interleaved with another.
+            var parts = (
+                iovec(iov_base: bytes.baseAddress, iov_len: PcapFormat.recordHeaderLength),
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: frame.baseAddress), iov_len: captured)
+            )
+            _ = withUnsafeMutableBytes(of: &parts) {
+                writev(fd, $0.baseAddress!.assumingMemoryBound(to: iovec.self), 2)
+            }
         }
     }
 }

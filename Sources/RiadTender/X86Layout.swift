@@ -72,7 +72,9 @@ enum X86Layout {
             address += pageSize
         }
         var slot = pdBase + 8
-        while address < memory.size {
+        // The reserved area above the kernel's memory (the net ring) too:
+        // Solo5 kernels use these tables as they are.
+        while address < memory.mappedSize {
             memory.write(address | present | writable | largePage, at: slot)
             slot += 8
             address += largePageSize

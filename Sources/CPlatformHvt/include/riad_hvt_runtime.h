@@ -57,6 +57,23 @@ __attribute__((noreturn)) void riad_hvt_halt(int status);
 /* Print "Riad: abort: <message>" and halt with RIAD_EXIT_ABORT. */
 __attribute__((noreturn)) void riad_hvt_abort(const char *message);
 
+/*
+ * Network devices (net.c): through the tender's shared net ring when it
+ * offers one, through the NET_* hypercalls otherwise. One thread only.
+ */
+/* 1 if frames go through the net ring. */
+int riad_hvt_net_ring_active(void);
+/* A buffer of at least `length` bytes to build one frame in, for
+ * riad_hvt_net_send; NULL if no such buffer can be had. */
+uint8_t *riad_hvt_net_transmit_buffer(size_t length);
+/* Sends the `length` bytes at `buffer` (from riad_hvt_net_transmit_buffer)
+ * on device `handle`. Returns a riad_hvt_result. */
+int riad_hvt_net_send(uint64_t handle, uint8_t *buffer, size_t length);
+/* The next frame received on `handle`, into buffers of `capacity` bytes
+ * (at least the device's MTU + 14); its length in *length. The frame is
+ * lent until the next call; NULL when none is waiting. */
+const uint8_t *riad_hvt_net_receive(uint64_t handle, size_t capacity, size_t *length);
+
 /* Heap statistics, in bytes and counts. */
 struct riad_heap_stats {
     uint64_t heap_size;   /* bytes managed (kernel end .. stack guard) */

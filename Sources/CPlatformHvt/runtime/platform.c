@@ -16,6 +16,7 @@
 
 #include "heap.h"
 #include "libc.h"
+#include "riad_hvt_ring.h"
 #include "runtime.h"
 
 #define PAGE_SIZE 4096ULL
@@ -88,11 +89,15 @@ static void seed_stack_protector(void)
  * with the same value. Not-present entries are never cached by the CPU, so
  * no TLB flush is needed.
  */
-static void map_memory(uint64_t mem_size)
+static void map_memory(const struct riad_hvt_boot_info *boot_info)
 {
     const uint64_t large_page = 2ULL << 20;
     const uint64_t flags = 0x87; /* present, writable, user, 2 MiB */
-    uint64_t pages = mem_size / large_page;
+    uint64_t end = boot_info->mem_size;
+    /* The net ring lies just above the kernel's memory. */
+    if ((boot_info->host_features & RIAD_HVT_FEATURE_RING_IO) && boot_info->net_ring != 0)
+        end = boot_info->net_ring + sizeof(struct riad_hvt_ring);
+    uint64_t pages = (end + large_page - 1) / large_page;
     if (pages > 4 * 512)
         pages = 4 * 512;
     for (uint64_t i = 1; i < pages; i++)
@@ -102,12 +107,13 @@ static void map_memory(uint64_t mem_size)
 void riad_hvt_runtime_start(const struct riad_hvt_boot_info *boot_info)
 {
     boot = boot_info;
-    map_memory(boot_info->mem_size);
+    map_memory(boot_info);
     riad_console_init();
     riad_clock_init(boot_info);
     set_up_memory(boot_info);
     riad_random_init();
     seed_stack_protector();
+    riad_hvt_net_init(boot_info);
 
     int status = riad_hvt_main();
 

@@ -55,6 +55,9 @@ extern uint64_t riad_hvt_tcb[RIAD_HVT_TCB_SIZE / 8]; /* the %fs base */
 __attribute__((noreturn)) void
 riad_hvt_runtime_start(const struct riad_hvt_boot_info *boot_info);
 
+/* net.c: takes the net ring if the tender offers it. */
+void riad_hvt_net_init(const struct riad_hvt_boot_info *boot_info);
+
 /* console.c */
 void riad_console_init(void);
 /* End a partly buffered line so that a message starts on its own line. */

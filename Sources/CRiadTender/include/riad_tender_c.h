@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/timerfd.h>
@@ -51,6 +52,9 @@ static const unsigned long RIAD_KVM_GET_REGS = KVM_GET_REGS;
 static const unsigned long RIAD_KVM_SET_REGS = KVM_SET_REGS;
 static const unsigned long RIAD_KVM_RUN = KVM_RUN;
 static const unsigned long RIAD_KVM_GET_TSC_KHZ = KVM_GET_TSC_KHZ;
+static const unsigned long RIAD_KVM_IOEVENTFD = KVM_IOEVENTFD;
+static const unsigned long RIAD_KVM_CAP_IOEVENTFD = KVM_CAP_IOEVENTFD;
+static const uint32_t RIAD_KVM_IOEVENTFD_FLAG_PIO = KVM_IOEVENTFD_FLAG_PIO;
 static const unsigned long RIAD_TUNSETIFF = TUNSETIFF;
 static const uint32_t RIAD_AUDIT_ARCH_X86_64 = AUDIT_ARCH_X86_64;
 
@@ -78,5 +82,31 @@ static inline int riad_errno(void) { return errno; }
 
 /* A raw system call with no arguments, for the seccomp probe. */
 static inline long riad_syscall0(long number) { return syscall(number); }
+
+/*
+ * Loads and stores of the ring's indices in guest memory, which the guest
+ * changes under the tender's feet: each is one volatile access, so the
+ * compiler neither caches nor tears it.
+ */
+static inline uint32_t riad_load_u32(const void *address)
+{
+    return *(const volatile uint32_t *)address;
+}
+
+static inline void riad_store_u32(void *address, uint32_t value)
+{
+    *(volatile uint32_t *)address = value;
+}
+
+/* A 64-bit counter that one thread writes and another may read. */
+static inline uint64_t riad_load_u64(const void *address)
+{
+    return *(const volatile uint64_t *)address;
+}
+
+static inline void riad_store_u64(void *address, uint64_t value)
+{
+    *(volatile uint64_t *)address = value;
+}
 
 #endif /* RIAD_TENDER_C_H */

@@ -31,7 +31,12 @@
 /* A guest-physical address. Never a host pointer. */
 typedef uint64_t riad_gpa_t;
 
-/* Feature bits offered by the tender in host_features (none used by Riad). */
+/*
+ * Feature bits the tender offers in host_features.
+ * RING_IO: the shared network ring of riad_hvt_ring.h, at net_ring (Solo5's
+ * HVT_FEATURE_RING_IO). Bits from 16 up are Riad's own: upstream tenders
+ * never set them, so a Riad kernel under solo5-hvt sees them clear.
+ */
 #define RIAD_HVT_FEATURE_RING_IO (1U << 0)
 
 /*
@@ -47,7 +52,7 @@ struct riad_hvt_boot_info {
     riad_gpa_t mft;          /* the tender's copy of the manifest */
     uint32_t host_features;  /* offered by the tender */
     uint32_t guest_features; /* accepted by the guest */
-    riad_gpa_t net_ring;     /* 0: Riad uses hypercalls only */
+    riad_gpa_t net_ring;     /* the net ring when RING_IO is offered, else 0 */
 };
 
 /* Size of the command-line area, including the terminating NUL. */
