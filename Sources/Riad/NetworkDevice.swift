@@ -122,11 +122,52 @@ public protocol NetworkDevice {
     ///   only during `consume` and is read-only.
     /// - Errors: `.deviceError` if the host failed; the frame, if any, is lost.
     func receive<Result>(_ consume: (UnsafeRawBufferPointer) -> Result) throws(RiadError) -> Result?
+
+    /// The work the device does for the stack (NetworkOffload.swift).
+    /// Default: none.
+    var offloads: NetworkOffloads { get }
+
+    /// As `transmit(length:_:)`, for a frame that needs the device's
+    /// offloads: with `.tcpSegmentation`, `length` may be up to
+    /// `largestFrameLength` and `metadata` says how to cut the segment and
+    /// where its checksum goes. The default sends frames without metadata
+    /// and refuses the rest with `.invalidArgument`.
+    func transmit(length: Int, metadata: FrameMetadata, _ fill: (UnsafeMutableRawBufferPointer) -> Int)
+        throws(RiadError)
+
+    /// As `receive(_:)`, with what the host said of the frame (a checksum
+    /// it vouches for). Frames are at most `largestFrameLength` bytes. The
+    /// default says nothing (`.none`).
+    func receive<Result>(_ consume: (UnsafeRawBufferPointer, FrameMetadata) -> Result) throws(RiadError)
+        -> Result?
 }
 
 extension NetworkDevice {
     /// The largest frame: `mtu` plus the 14-byte Ethernet header.
     public var maximumFrameLength: Int { mtu + 14 }
+
+    /// The largest frame with the device's offloads: an IPv4 datagram of
+    /// 65,535 bytes with `.tcpSegmentation`, else `maximumFrameLength`.
+    public var largestFrameLength: Int {
+        offloads.contains(.tcpSegmentation) ? 14 + 65535 : maximumFrameLength
+    }
+
+    public var offloads: NetworkOffloads { [] }
+
+    public func transmit(
+        length: Int, metadata: FrameMetadata, _ fill: (UnsafeMutableRawBufferPointer) -> Int
+    ) throws(RiadError) {
+        guard metadata == .none else {
+            throw RiadError(.invalidArgument, "the device has no offloads")
+        }
+        try transmit(length: length, fill)
+    }
+
+    public func receive<Result>(_ consume: (UnsafeRawBufferPointer, FrameMetadata) -> Result)
+        throws(RiadError) -> Result?
+    {
+        try receive { frame in consume(frame, .none) }
+    }
 
     /// Sends a copy of `frame` (for tests and rare frames; a stack builds
     /// frames in place with `transmit(length:_:)`).

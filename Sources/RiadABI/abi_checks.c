@@ -39,3 +39,5 @@ _Static_assert(offsetof(struct riad_hvt_ring, needs_kick) == 72, "ring needs_kic
 _Static_assert(offsetof(struct riad_hvt_ring, entries) == 128, "ring entries");
 _Static_assert(offsetof(struct riad_hvt_ring, commits) == 128 + 32 * 1024, "ring commits");
 _Static_assert(sizeof(struct riad_hvt_ring) == 128 + 48 * 1024, "ring size");
+_Static_assert(sizeof(struct riad_virtio_net_hdr) == 12, "virtio-net header (v1, with num_buffers)");
+_Static_assert(sizeof(struct riad_feat_note) == 28, "FEAT note");

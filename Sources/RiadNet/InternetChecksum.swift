@@ -53,6 +53,11 @@ public struct InternetChecksum {
         return ~UInt16(total)
     }
 
+    /// The one's-complement sum itself, folded to 16 bits and not
+    /// complemented: what a partial checksum field holds for a device that
+    /// adds the rest (virtio-net's NEEDS_CSUM, Linux's CHECKSUM_PARTIAL).
+    public var folded: UInt16 { ~value }
+
     /// The checksum of `bytes` alone.
     public static func of(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
         var checksum = InternetChecksum()

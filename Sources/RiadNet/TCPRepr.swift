@@ -123,9 +123,13 @@ public struct TCPRepr: Sendable, Hashable, CustomStringConvertible {
     ///   - source: The IPv4 source address, for the pseudo-header.
     ///   - destination: The IPv4 destination address.
     /// - Returns: The segment's length, `bufferLength`.
+    ///   - partialChecksum: Leave the checksum to the device: the field
+    ///     holds the pseudo-header's sum only (virtio-net's NEEDS_CSUM), and
+    ///     the payload is not read.
     @discardableResult
     public func emit(
-        into bytes: UnsafeMutableRawBufferPointer, source: IPv4Address, destination: IPv4Address
+        into bytes: UnsafeMutableRawBufferPointer, source: IPv4Address, destination: IPv4Address,
+        partialChecksum: Bool = false
     ) -> Int {
         let header = headerLength
         let total = header + payload.count
@@ -146,6 +150,10 @@ public struct TCPRepr: Sendable, Hashable, CustomStringConvertible {
                 rebasing: bytes[TCPSegment.minimumHeaderLength..<header]))
         var sum = pseudoHeaderChecksum(
             source: source, destination: destination, protocol: .tcp, length: UInt16(total))
+        if partialChecksum {
+            bytes.setWireUInt16(sum.folded, at: TCPSegment.Field.checksum)
+            return total
+        }
         sum.add(UnsafeRawBufferPointer(rebasing: bytes[0..<total]))
         bytes.setWireUInt16(sum.value, at: TCPSegment.Field.checksum)
         return total

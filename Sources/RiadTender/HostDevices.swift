@@ -1,5 +1,9 @@
 import CRiadTender
 import Glibc
+import RiadABI
+
+/// struct riad_virtio_net_hdr's size.
+let VirtioNetHeaderSize = MemoryLayout<riad_virtio_net_hdr>.size
 
 /// A network device: a descriptor on which each read or write is exactly
 /// one Ethernet frame. Either a host tap interface, opened without the
@@ -20,6 +24,9 @@ struct NetDevice {
     let mac: [UInt8]
     let mtu: UInt16 = 1500
     let backend: Backend
+    /// Bytes of virtio-net header before each frame: 12 on a tap opened
+    /// for NET_OFFLOAD, else 0.
+    let headerLength: Int
     /// Where the device's frames are captured (`--pcap`), if anywhere.
     var pcap: TenderPcap?
 
@@ -36,12 +43,18 @@ struct NetDevice {
         self.name = name
         let (fd, helper) = try UserNetwork.start(device: name, forwards: forwards)
         self.fd = fd
+        headerLength = 0
         backend = .user(helper: helper)
         self.mac = mac ?? Self.randomMAC()
     }
 
-    /// Attaches to the existing tap interface `interface`.
-    init(handle: UInt64, name: String, interface: String, mac: [UInt8]?) throws(TenderError) {
+    /// Attaches to the existing tap interface `interface`; with `offload`,
+    /// frames carry a virtio-net header and the host may pass and take
+    /// 64 KiB TCP segments with checksums left undone (IFF_VNET_HDR,
+    /// TUNSETOFFLOAD).
+    init(handle: UInt64, name: String, interface: String, mac: [UInt8]?, offload: Bool = false)
+        throws(TenderError)
+    {
         self.handle = handle
         self.name = name
         backend = .tap(interface: interface)
@@ -63,7 +76,7 @@ struct NetDevice {
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { name in
             for (i, byte) in interface.utf8.enumerated() { name[i] = byte }
         }
-        request.ifr_ifru.ifru_flags = Int16(IFF_TAP | IFF_NO_PI)
+        request.ifr_ifru.ifru_flags = Int16(IFF_TAP | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0))
         guard riad_ioctl_ptr(fd, RIAD_TUNSETIFF, &request) == 0 else {
             let reason = errnoString()
             close(fd)
@@ -71,7 +84,33 @@ struct NetDevice {
                 "--net:\(name)=\(interface): cannot attach (is it a tap device, free, "
                     + "and are you root?): \(reason)")
         }
+        headerLength = offload ? VirtioNetHeaderSize : 0
+        if offload {
+            var size = Int32(VirtioNetHeaderSize)
+            let flags = UInt(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
+            guard riad_ioctl_ptr(fd, RIAD_TUNSETVNETHDRSZ, &size) == 0,
+                riad_ioctl_val(fd, RIAD_TUNSETOFFLOAD, flags) == 0
+            else {
+                let reason = errnoString()
+                close(fd)
+                throw TenderError(
+                    "--net:\(name)=\(interface): the tap refuses offloads (\(reason)); "
+                        + "run with --net-offload=off")
+            }
+        }
         self.mac = mac ?? Self.randomMAC()
+    }
+
+    /// The shortest frame the guest may send: the header and Ethernet's.
+    var smallestFrame: Int { headerLength + 14 }
+    /// The longest frame the guest may send, and the least room it must
+    /// give a read: one MTU, or with offload a 64 KiB IPv4 datagram.
+    var largestFrame: Int { headerLength + 14 + (headerLength > 0 ? 65535 : Int(mtu)) }
+
+    /// The frame as the wire has it, without the virtio-net header (for
+    /// pcap).
+    func wireFrame(_ frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: frame[Swift.min(headerLength, frame.count)...])
     }
 
     /// A random locally administered unicast address.

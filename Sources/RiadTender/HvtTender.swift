@@ -22,7 +22,13 @@ public struct HvtTender {
         let image = try ELFImage(bytes: file, name: options.kernel, guestMemorySize: memorySize)
         try image.checkABI()
         var manifest = try image.manifest()
-        let devices = try attachDevices(to: &manifest)
+        // NET_OFFLOAD changes every frame's format, so it goes only to a
+        // kernel that asks for it, and only where every device is a tap.
+        let asks = try image.riadFeatures() & RIAD_HVT_FEATURE_NET_OFFLOAD != 0
+        let offload =
+            asks && options.netOffload && options.netRing && !options.nets.isEmpty
+            && options.userNets.isEmpty
+        let devices = try attachDevices(to: &manifest, offload: offload)
         try manifest.checkAllAttached()
         try checkUnusedOptions(manifest)
 
@@ -50,7 +56,7 @@ public struct HvtTender {
         }
         try writeBootInfo(
             into: memory, kernelEnd: image.kernelEnd, tscFrequency: machine.tscFrequency,
-            manifest: manifest.bytes(), ring: ring?.0.address)
+            manifest: manifest.bytes(), ring: ring?.0.address, offload: offload)
         try machine.setRegisters(entry: image.entry)
 
         let hypercalls = Hypercalls(
@@ -64,6 +70,9 @@ public struct HvtTender {
         // The I/O thread starts before the filter: creating a thread is
         // not on the allowlist, and what the thread does afterwards is.
         if let (netRing, kick) = ring { try netRing.start(kick: kick) }
+        guard riad_catch_stop_signals(machine.run) == 0 else {
+            throw TenderError("cannot install the signal handlers: \(errnoString())")
+        }
         if installSeccomp { try Seccomp.install() }
         let status: Int32
         do {
@@ -107,7 +116,7 @@ public struct HvtTender {
         return bytes
     }
 
-    private func attachDevices(to manifest: inout Manifest) throws(TenderError) -> (
+    private func attachDevices(to manifest: inout Manifest, offload: Bool) throws(TenderError) -> (
         nets: [NetDevice], blocks: [FileBlockDevice]
     ) {
         var nets: [NetDevice] = []
@@ -124,7 +133,8 @@ public struct HvtTender {
                     handle: UInt64(handle), name: name, userNetworkForwards: options.forwards,
                     mac: options.netMACs[name])
                 : try NetDevice(
-                    handle: UInt64(handle), name: name, interface: interface, mac: options.netMACs[name])
+                    handle: UInt64(handle), name: name, interface: interface, mac: options.netMACs[name],
+                    offload: offload)
             if let path = options.pcaps[name] { net.pcap = try TenderPcap(path: path, device: name) }
             try manifest.attachNet(name: name, fd: net.fd, mac: net.mac, mtu: net.mtu)
             nets.append(net)
@@ -167,7 +177,7 @@ public struct HvtTender {
     /// Boot info at 0x10000, followed by the manifest and the command line.
     private func writeBootInfo(
         into memory: GuestMemory, kernelEnd: UInt64, tscFrequency: UInt64, manifest: [UInt8],
-        ring: UInt64?
+        ring: UInt64?, offload: Bool
     ) throws(TenderError) {
         let manifestAddress = X86Layout.bootInfoBase + UInt64(MemoryLayout<riad_hvt_boot_info>.size)
         let cmdlineAddress = manifestAddress + UInt64(manifest.count + 7) / 8 * 8
@@ -180,7 +190,9 @@ public struct HvtTender {
         let info = riad_hvt_boot_info(
             mem_size: memory.size, kernel_end: kernelEnd, cpu_cycle_freq: tscFrequency,
             cmdline: cmdlineAddress, mft: manifestAddress,
-            host_features: ring == nil ? 0 : RIAD_HVT_FEATURE_RING_IO, guest_features: 0,
+            host_features: (ring == nil ? 0 : RIAD_HVT_FEATURE_RING_IO)
+                | (offload ? RIAD_HVT_FEATURE_NET_OFFLOAD : 0),
+            guest_features: 0,
             net_ring: ring ?? 0)
         memory.write(info, at: X86Layout.bootInfoBase)
         let all = memory.all
@@ -199,6 +211,13 @@ public struct HvtTender {
         while true {
             let result = riad_ioctl_val(machine.vcpuFD, RIAD_KVM_RUN, 0)
             statistics.add(.exits)
+            let signal = riad_stop_signal_received()
+            if signal != 0 {
+                // As solo5-hvt: a person or a supervisor stopped the kernel.
+                let message = "riad-hvt: exiting on signal \(signal)\n"
+                _ = message.withCString { write(2, $0, strlen($0)) }
+                return 128 + signal
+            }
             if result < 0 {
                 statistics.add(.otherExits)
                 if errno == EINTR || errno == EAGAIN { continue }

@@ -103,8 +103,11 @@ struct Hypercalls {
 
     private func netWrite(_ address: UInt64) throws(TenderError) {
         var call = try memory.load(riad_hvt_hc_net_write.self, at: address)
-        // An Ethernet header (14 bytes) plus at most one MTU of payload.
-        guard let net = nets[call.handle], call.len >= 14, call.len <= UInt64(net.mtu) + 14 else {
+        // An Ethernet header (14 bytes) plus at most one MTU of payload, or
+        // with offload a header and a 64 KiB segment.
+        guard let net = nets[call.handle], call.len >= UInt64(net.smallestFrame),
+            call.len <= UInt64(net.largestFrame)
+        else {
             call.ret = Int32(RIAD_HVT_R_EINVAL.rawValue)
             try memory.store(call, at: address)
             return
@@ -126,7 +129,7 @@ struct Hypercalls {
         if written == frame.count {
             statistics.add(.hypercallFramesSent)
             statistics.add(.hypercallBytesSent, UInt64(written))
-            net.pcap?.record(UnsafeRawBufferPointer(frame))
+            net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(frame)))
         }
         try memory.store(call, at: address)
     }
@@ -143,7 +146,7 @@ struct Hypercalls {
 
     private func netRead(_ address: UInt64) throws(TenderError) {
         var call = try memory.load(riad_hvt_hc_net_read.self, at: address)
-        guard let net = nets[call.handle], call.len >= UInt64(net.mtu) + 14 else {
+        guard let net = nets[call.handle], call.len >= UInt64(net.largestFrame) else {
             call.ret = Int32(RIAD_HVT_R_EINVAL.rawValue)
             try memory.store(call, at: address)
             return
@@ -161,7 +164,7 @@ struct Hypercalls {
             call.ret = Int32(RIAD_HVT_R_OK.rawValue)
             statistics.add(.hypercallFramesReceived)
             statistics.add(.hypercallBytesReceived, UInt64(count))
-            net.pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(rebasing: buffer[..<count])))
         }
         try memory.store(call, at: address)
     }

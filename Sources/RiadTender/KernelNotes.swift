@@ -61,6 +61,19 @@ extension ELFImage {
         return try Manifest(noteDescriptor: desc, kernelName: name)
     }
 
+    /// The host_features bits of Riad's own that the kernel asks for, from
+    /// its "Riad" FEAT note (riad_elf_abi.h); 0 without one (Solo5 kernels).
+    public func riadFeatures() throws(TenderError) -> UInt32 {
+        guard let desc = try note(owner: RIAD_NOTE_OWNER_RIAD, type: UInt32(RIAD_NOTE_TYPE_FEAT)) else {
+            return 0
+        }
+        guard desc.count == 8, let features = desc.u32(at: 0) else {
+            throw TenderError.about(
+                name, "its Riad FEAT note has a \(desc.count)-byte descriptor; expected 8")
+        }
+        return features
+    }
+
     /// The name of an ABI target, for messages.
     static func targetName(_ target: UInt32) -> String {
         switch target {

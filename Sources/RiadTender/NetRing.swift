@@ -1,6 +1,7 @@
 import CRiadTender
 import Glibc
 import RiadABI
+import Synchronization
 
 /// The tender's side of the shared net ring (riad_hvt_ring.h; Solo5's
 /// HVT_FEATURE_RING_IO): an I/O thread that takes the kernel's frames and
@@ -63,12 +64,20 @@ final class NetRing: @unchecked Sendable {
     /// Starts the I/O thread, which serves the ring until the process
     /// exits. `kick` is the eventfd KVM signals on a write to the kick port.
     func start(kick: Int32) throws(TenderError) {
-        let context = Unmanaged.passRetained(IOThreadContext(ring: self, kick: kick)).toOpaque()
+        let work = IOThreadContext(ring: self, kick: kick)
+        let started = work.ready
+        let context = Unmanaged.passRetained(work).toOpaque()
         var thread = pthread_t()
+        // The thread starts with every signal blocked: SIGINT and SIGTERM
+        // must reach the run loop, which stops the vCPU.
+        var previous = sigset_t()
+        riad_block_all_signals(&previous)
+        defer { riad_restore_signals(&previous) }
         let created = pthread_create(
             &thread, nil,
             { context in
                 let work = Unmanaged<IOThreadContext>.fromOpaque(context!).takeRetainedValue()
+                work.ready.set()
                 work.ring.serve(kick: work.kick)
             }, context)
         guard created == 0 else {
@@ -76,6 +85,10 @@ final class NetRing: @unchecked Sendable {
             throw TenderError("cannot start the net ring's I/O thread: \(String(cString: strerror(created)))")
         }
         pthread_detach(thread)
+        // glibc's thread start-up makes system calls (rseq, the signal
+        // mask) that the seccomp filter forbids: wait until the thread runs
+        // our code before the filter goes on.
+        while !started.isSet { sched_yield() }
     }
 
     /// Polls for entries, then sleeps behind needs_kick; processes what
@@ -152,11 +165,10 @@ final class NetRing: @unchecked Sendable {
 
     private func write(_ entry: riad_hvt_ring_entry) throws(TenderError) {
         let net = try device(entry)
-        let largest = UInt32(net.mtu) + 14
-        guard entry.len >= 14, entry.len <= largest else {
+        guard entry.len >= net.smallestFrame, entry.len <= net.largestFrame else {
             throw violation(
                 "entry \(head) sends a frame of \(entry.len) bytes on '\(net.name)' "
-                    + "(frames are 14 to \(largest) bytes)")
+                    + "(frames are \(net.smallestFrame) to \(net.largestFrame) bytes)")
         }
         let frame = try checked(
             memory.bytes(
@@ -165,7 +177,7 @@ final class NetRing: @unchecked Sendable {
         if written == frame.count {
             statistics.add(.ringFramesSent)
             statistics.add(.ringBytesSent, UInt64(frame.count))
-            net.pcap?.record(UnsafeRawBufferPointer(frame))
+            net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(frame)))
         } else if net.isUser && written < 0 && (errno == EPIPE || errno == ECONNRESET) {
             throw Hypercalls.helperExited(net)
         }
@@ -186,7 +198,7 @@ final class NetRing: @unchecked Sendable {
         }
         var commit = riad_hvt_ring_commit(
             id: entry.id, ret: Int32(RIAD_HVT_R_OK.rawValue), len: 0, reserved: 0)
-        if entry.len < UInt32(net.mtu) + 14 {
+        if entry.len < net.largestFrame {
             // As NET_READ: a buffer that cannot take a whole frame is the
             // kernel's mistake, answered, not fatal.
             commit.ret = Int32(RIAD_HVT_R_EINVAL.rawValue)
@@ -203,7 +215,7 @@ final class NetRing: @unchecked Sendable {
                 commit.len = UInt32(count)
                 statistics.add(.ringFramesReceived)
                 statistics.add(.ringBytesReceived, UInt64(count))
-                net.pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(rebasing: buffer[..<count])))
             } else {
                 commit.ret = Int32((errno == EAGAIN ? RIAD_HVT_R_AGAIN : RIAD_HVT_R_EUNSPEC).rawValue)
                 statistics.add(.ringEmptyReads)
@@ -232,8 +244,17 @@ final class NetRing: @unchecked Sendable {
 private final class IOThreadContext {
     let ring: NetRing
     let kick: Int32
+    /// Set by the thread once it runs.
+    let ready = ReadyFlag()
     init(ring: NetRing, kick: Int32) {
         self.ring = ring
         self.kick = kick
     }
+}
+
+/// A flag one thread sets and another waits for.
+private final class ReadyFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

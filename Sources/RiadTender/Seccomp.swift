@@ -77,7 +77,9 @@ public enum Seccomp {
         return code
     }
 
-    /// Installs the filter on the calling process. Irreversible.
+    /// Installs the filter on every thread of the process (the net ring's
+    /// I/O thread is already running: TSYNC puts it under the same filter).
+    /// Irreversible.
     public static func install() throws(TenderError) {
         guard riad_prctl(PR_SET_NO_NEW_PRIVS, 1, 0) == 0 else {
             throw TenderError("cannot set no_new_privs: \(errnoString())")
@@ -85,12 +87,13 @@ public enum Seccomp {
         var code = program()
         let result = code.withUnsafeMutableBufferPointer { buffer in
             var filter = sock_fprog(len: UInt16(buffer.count), filter: buffer.baseAddress)
-            return withUnsafeMutablePointer(to: &filter) {
-                riad_prctl(PR_SET_SECCOMP, UInt(SECCOMP_MODE_FILTER), UInt(bitPattern: $0))
-            }
+            return withUnsafeMutablePointer(to: &filter) { riad_seccomp_filter_all_threads($0) }
         }
         guard result == 0 else {
-            throw TenderError("cannot install the seccomp filter: \(errnoString())")
+            throw TenderError(
+                result > 0
+                    ? "cannot install the seccomp filter: thread \(result) could not take it"
+                    : "cannot install the seccomp filter: \(errnoString())")
         }
     }
 }

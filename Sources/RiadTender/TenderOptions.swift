@@ -29,6 +29,10 @@ public struct TenderOptions: Equatable {
     /// Whether network devices are offered the shared ring (`--net-ring`);
     /// off, every frame is a hypercall, as with tenders before Solo5 0.11.
     public var netRing = true
+    /// Whether a kernel that asks for NET_OFFLOAD (Riad kernels do) gets
+    /// it on its taps (`--net-offload`): 64 KiB TCP segments, checksums left
+    /// to the host.
+    public var netOffload = true
     /// Print what the run cost (exits by kind, frames and bytes) at exit.
     public var showStatistics = false
 
@@ -53,6 +57,8 @@ public struct TenderOptions: Equatable {
           --pcap:NAME=FILE              write the frames network device NAME sends and receives to FILE
           --net-ring=on|off             offer network devices the shared ring (default on); off: one
                                         hypercall per frame
+          --net-offload=on|off          let a Riad kernel send and receive 64 KiB TCP segments and leave
+                                        checksums to the host, on taps (default on)
           --stats                       at exit, print the run's exits by kind and the frames and
                                         bytes moved (to standard error)
           --block:NAME=PATH             attach block device NAME to the file PATH
@@ -138,6 +144,13 @@ public struct TenderOptions: Equatable {
         let value = String(option[option.index(after: equals)...])
         if key == "--forward" {
             forwards.append(try PortForward.parse(value))
+            return
+        }
+        if key == "--net-offload" {
+            guard value == "on" || value == "off" else {
+                throw TenderError("--net-offload=\(value): expected on or off")
+            }
+            netOffload = value == "on"
             return
         }
         if key == "--net-ring" {

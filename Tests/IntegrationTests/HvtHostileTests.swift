@@ -137,6 +137,15 @@ final class HvtHostileTests: XCTestCase {
         XCTAssertEqual(forbidden.signal, SIGSYS, "status \(forbidden.status): \(forbidden.output)")
         XCTAssertFalse(forbidden.output.contains("survived"))
     }
+
+    /// The filter covers threads started before it (the net ring's I/O
+    /// thread): a forbidden call there kills the process too.
+    func testForbiddenSystemCallInAThreadKillsTheTender() throws {
+        let probe = Support.products.appendingPathComponent("riad-seccomp-probe").path
+        let result = try Support.run(probe, ["thread-forbidden"])
+        XCTAssertEqual(result.signal, SIGSYS, "status \(result.status): \(result.output)")
+        XCTAssertFalse(result.output.contains("survived"), result.output)
+    }
 }
 
 extension Array where Element == UInt8 {

@@ -1,11 +1,41 @@
 import CRiadTender
 import Glibc
 import RiadTender
+import Synchronization
 
 /// Installs riad-hvt's seccomp filter, then makes the system call named by
 /// its argument. The tests expect `allowed` to exit 0 and `forbidden` to be
 /// killed by SIGSYS.
 let mode = CommandLine.arguments.dropFirst().first ?? ""
+
+/// "thread-forbidden": a thread started before the filter (as the net
+/// ring's I/O thread is) makes the forbidden call after it: the filter must
+/// cover it too. (Outside the main actor, which top-level code belongs to.)
+enum ThreadProbe {
+    static let filterInstalled = Atomic<Bool>(false)
+    static let threadRunning = Atomic<Bool>(false)
+
+    static func start() {
+        var thread = pthread_t()
+        pthread_create(
+            &thread, nil,
+            { _ in
+                ThreadProbe.threadRunning.store(true, ordering: .releasing)
+                // No system call while waiting: only the one under test.
+                while !ThreadProbe.filterInstalled.load(ordering: .acquiring) {}
+                _ = riad_syscall0(Int(SYS_getpid))
+                _ = "survived a forbidden system call in a thread\n".withCString { write(1, $0, strlen($0)) }
+                exit(3)
+            }, nil)
+        // As riad-hvt does: the thread's own start-up calls come before the filter.
+        while !threadRunning.load(ordering: .acquiring) {}
+    }
+}
+
+// A pipe nobody writes, made before the filter: the main thread waits on it.
+var pipeFDs: [Int32] = [0, 0]
+_ = pipe(&pipeFDs)
+if mode == "thread-forbidden" { ThreadProbe.start() }
 do {
     try Seccomp.install()
 } catch {
@@ -13,6 +43,13 @@ do {
     exit(2)
 }
 switch mode {
+case "thread-forbidden":
+    ThreadProbe.filterInstalled.store(true, ordering: .releasing)
+    // Wait with an allowed call (read of a pipe nobody writes) for the
+    // thread to be killed, and the process with it.
+    var byte: UInt8 = 0
+    _ = read(pipeFDs[0], &byte, 1)
+    exit(4)
 case "allowed":
     var now = timespec()
     _ = clock_gettime(CLOCK_MONOTONIC, &now)

@@ -63,6 +63,10 @@ __attribute__((noreturn)) void riad_hvt_abort(const char *message);
  */
 /* 1 if frames go through the net ring. */
 int riad_hvt_net_ring_active(void);
+/* 1 if the tender offered NET_OFFLOAD: every frame starts with a
+ * riad_virtio_net_hdr (riad_hvt_abi.h) and may be up to
+ * RIAD_HVT_OFFLOAD_FRAME_MAX bytes. */
+int riad_hvt_net_offload(void);
 /* A buffer of at least `length` bytes to build one frame in, for
  * riad_hvt_net_send; NULL if no such buffer can be had. */
 uint8_t *riad_hvt_net_transmit_buffer(size_t length);

@@ -23,8 +23,19 @@
 #include <stdbool.h>
 
 #include "libc.h"
+#include "riad_elf_abi.h"
 #include "riad_hvt_ring.h"
 #include "runtime.h"
+
+/*
+ * Riad's FEAT note: this runtime understands NET_OFFLOAD (frames with a
+ * virtio-net header, segments of up to 64 KiB), so riad-hvt may offer it.
+ */
+__attribute__((section(".note.riad.features"), aligned(4), used))
+const struct riad_feat_note riad_feat_note = {
+    .h = {.n_namesz = 5, .n_descsz = 8, .n_type = RIAD_NOTE_TYPE_FEAT, .n_name = RIAD_NOTE_OWNER_RIAD},
+    .features = RIAD_HVT_FEATURE_NET_OFFLOAD,
+};
 
 #define HANDLES 64
 #define RECEIVE_BATCH 32
@@ -32,6 +43,7 @@
 
 static struct riad_hvt_ring *ring;
 static uint32_t next_id;
+static bool offload;
 
 /* The transmit arena: bytes [consumed, produced) are in flight. */
 static uint8_t *arena;
@@ -47,8 +59,9 @@ static uint8_t *single_buffer;
 static size_t single_capacity;
 
 struct receive_queue {
-    uint8_t *buffers; /* RECEIVE_BATCH buffers of `capacity` bytes */
+    uint8_t *buffers; /* `buffers` buffers of `capacity` bytes */
     size_t capacity;
+    unsigned buffers_count;
     uint32_t lengths[RECEIVE_BATCH]; /* 0: that read found nothing */
     unsigned count, next, batch;
 };
@@ -58,6 +71,7 @@ static uint64_t align_up(uint64_t value) { return (value + ALIGNMENT - 1) & ~(AL
 
 void riad_hvt_net_init(const struct riad_hvt_boot_info *boot_info)
 {
+    offload = (boot_info->host_features & RIAD_HVT_FEATURE_NET_OFFLOAD) != 0;
     if ((boot_info->host_features & RIAD_HVT_FEATURE_RING_IO) == 0 || boot_info->net_ring == 0)
         return;
     ring = (struct riad_hvt_ring *)(uintptr_t)boot_info->net_ring;
@@ -67,6 +81,15 @@ void riad_hvt_net_init(const struct riad_hvt_boot_info *boot_info)
 }
 
 int riad_hvt_net_ring_active(void) { return ring != NULL; }
+
+int riad_hvt_net_offload(void) { return offload; }
+
+static uint64_t heap_size(void)
+{
+    struct riad_heap_stats stats;
+    riad_hvt_heap_stats(&stats);
+    return stats.heap_size;
+}
 
 /* After ent_tail moved: kick if the I/O thread said it is going to sleep.
  * The full barrier orders our store of ent_tail before our load of
@@ -104,11 +127,11 @@ static bool ensure_arena(void)
 {
     if (arena != NULL)
         return true;
-    /* Room for a few hundred full frames, less in a small kernel. */
-    struct riad_heap_stats stats;
-    riad_hvt_heap_stats(&stats);
+    /* Room for a few hundred full frames, less in a small kernel; with
+     * offload, for two 64 KiB segments at the very least. */
+    uint64_t least = offload ? 256 * 1024 : 32 * 1024;
     arena_size = 512 * 1024;
-    while (arena_size > 32 * 1024 && arena_size > stats.heap_size / 16)
+    while (arena_size > least && arena_size > heap_size() / 16)
         arena_size /= 2;
     void *memory = NULL;
     if (posix_memalign(&memory, 4096, arena_size) != 0)
@@ -186,7 +209,14 @@ static struct receive_queue *queue_for(uint64_t handle, size_t capacity)
         free(queue->buffers);
     }
     queue->capacity = align_up(capacity);
-    unsigned buffers = ring == NULL ? 1 : RECEIVE_BATCH;
+    /* A batch of buffers in at most 1/32 of the heap: 32 frames of 1514
+     * bytes in most kernels, a few 64 KiB ones with offload. */
+    unsigned buffers = ring == NULL ? 1 : (unsigned)(heap_size() / 32 / queue->capacity);
+    if (buffers > RECEIVE_BATCH)
+        buffers = RECEIVE_BATCH;
+    if (buffers < 1)
+        buffers = 1;
+    queue->buffers_count = buffers;
     queue->buffers = malloc(queue->capacity * buffers);
     queue->count = queue->next = 0;
     if (queue->buffers == NULL) {
@@ -231,9 +261,9 @@ static void refill_from_ring(uint64_t handle, struct receive_queue *queue)
     queue->count = batch;
     queue->next = 0;
     if (found == batch)
-        queue->batch = batch * 2 > RECEIVE_BATCH ? RECEIVE_BATCH : batch * 2;
+        queue->batch = batch * 2 > queue->buffers_count ? queue->buffers_count : batch * 2;
     else
-        queue->batch = found + 1;
+        queue->batch = found + 1 > queue->buffers_count ? queue->buffers_count : found + 1;
 }
 
 static void refill_by_hypercall(uint64_t handle, struct receive_queue *queue)

@@ -17,6 +17,9 @@
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -56,6 +59,8 @@ static const unsigned long RIAD_KVM_IOEVENTFD = KVM_IOEVENTFD;
 static const unsigned long RIAD_KVM_CAP_IOEVENTFD = KVM_CAP_IOEVENTFD;
 static const uint32_t RIAD_KVM_IOEVENTFD_FLAG_PIO = KVM_IOEVENTFD_FLAG_PIO;
 static const unsigned long RIAD_TUNSETIFF = TUNSETIFF;
+static const unsigned long RIAD_TUNSETVNETHDRSZ = TUNSETVNETHDRSZ;
+static const unsigned long RIAD_TUNSETOFFLOAD = TUNSETOFFLOAD;
 static const uint32_t RIAD_AUDIT_ARCH_X86_64 = AUDIT_ARCH_X86_64;
 
 /* Room for this many CPUID entries in riad_cpuid (KVM reports ~60). */
@@ -79,6 +84,34 @@ static inline int riad_prctl(int option, unsigned long a2, unsigned long a3)
 }
 
 static inline int riad_errno(void) { return errno; }
+
+/* seccomp(2) with TSYNC: the filter for every thread of the process. 0 on
+ * success, -1 with errno, or the id of a thread that could not take it. */
+static inline long riad_seccomp_filter_all_threads(struct sock_fprog *program)
+{
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, program);
+}
+
+/* Signals that stop the tender (signals.c): SIGINT and SIGTERM set a flag
+ * and make the vCPU leave KVM_RUN at once (immediate_exit), so the run loop
+ * sees them; without SA_RESTART a blocking wait returns EINTR. */
+int riad_catch_stop_signals(struct kvm_run *run);
+/* The signal received, or 0. */
+int riad_stop_signal_received(void);
+
+/* Blocks every signal in the calling thread; *previous gets the old mask
+ * (for a thread that must never take a signal: it inherits the mask). */
+static inline int riad_block_all_signals(sigset_t *previous)
+{
+    sigset_t all;
+    sigfillset(&all);
+    return pthread_sigmask(SIG_SETMASK, &all, previous);
+}
+
+static inline int riad_restore_signals(const sigset_t *previous)
+{
+    return pthread_sigmask(SIG_SETMASK, previous, NULL);
+}
 
 /* A raw system call with no arguments, for the seccomp probe. */
 static inline long riad_syscall0(long number) { return syscall(number); }

@@ -45,4 +45,20 @@ struct riad_abi1_note {
     struct riad_abi1_info i;
 };
 
+/*
+ * Riad's own note, owner "Riad" (n_namesz 5, padded to 8), type FEAT, in
+ * section .note.riad.features: the host_features bits of Riad's own
+ * (RIAD_HVT_FEATURE_NET_OFFLOAD) that the kernel understands. A tender
+ * offers such a bit only to a kernel that asks, because the guest cannot
+ * answer through the read-only boot info. Upstream tenders ignore the note.
+ */
+#define RIAD_NOTE_OWNER_RIAD "Riad"
+#define RIAD_NOTE_TYPE_FEAT 0x54414546 /* "FEAT" */
+
+struct riad_feat_note {
+    struct riad_note_header h;
+    uint32_t features;
+    uint32_t reserved;
+};
+
 #endif /* RIAD_ELF_ABI_H */

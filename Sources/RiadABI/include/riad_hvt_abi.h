@@ -40,6 +40,41 @@ typedef uint64_t riad_gpa_t;
 #define RIAD_HVT_FEATURE_RING_IO (1U << 0)
 
 /*
+ * NET_OFFLOAD (Riad's): every frame the kernel and the tender exchange on a
+ * network device, by the ring or by NET_READ/NET_WRITE, starts with a
+ * struct riad_virtio_net_hdr, and its length counts it. The kernel may send
+ * TCP segments of up to 64 KiB for the host to cut (gso_type, gso_size)
+ * and leave their checksum to the host (NEEDS_CSUM); the host may give it
+ * such segments, with a checksum not yet computed (NEEDS_CSUM) or already
+ * checked (DATA_VALID). The tender offers it only to a kernel whose
+ * "Riad" FEAT note (riad_elf_abi.h) asks for it, so a Solo5 kernel never
+ * sees it.
+ */
+#define RIAD_HVT_FEATURE_NET_OFFLOAD (1U << 16)
+
+/* The virtio-net header (virtio 1.x, 5.1.6; Linux's virtio_net_hdr_v1). */
+struct riad_virtio_net_hdr {
+    uint8_t flags;        /* RIAD_VIRTIO_NET_HDR_F_* */
+    uint8_t gso_type;     /* RIAD_VIRTIO_NET_HDR_GSO_* */
+    uint16_t hdr_len;     /* Ethernet + IP + TCP header bytes of a GSO frame */
+    uint16_t gso_size;    /* payload bytes per segment the host cuts */
+    uint16_t csum_start;  /* where the checksummed bytes start */
+    uint16_t csum_offset; /* where, after csum_start, the checksum goes */
+    uint16_t num_buffers; /* 0 here */
+};
+
+#define RIAD_VIRTIO_NET_HDR_F_NEEDS_CSUM 1
+#define RIAD_VIRTIO_NET_HDR_F_DATA_VALID 2
+#define RIAD_VIRTIO_NET_HDR_GSO_NONE 0
+#define RIAD_VIRTIO_NET_HDR_GSO_TCPV4 1
+#define RIAD_VIRTIO_NET_HDR_GSO_TCPV6 4
+#define RIAD_VIRTIO_NET_HDR_GSO_ECN 0x80
+
+/* The largest frame with NET_OFFLOAD: the header, Ethernet's 14 bytes and
+ * an IP datagram of 64 KiB. */
+#define RIAD_HVT_OFFLOAD_FRAME_MAX (12 + 14 + 65535)
+
+/*
  * The tender passes the address of this structure in %rdi to the kernel's
  * entry point. It lives in the read-only low memory below
  * RIAD_HVT_GUEST_MIN_BASE. Fields are only ever appended.

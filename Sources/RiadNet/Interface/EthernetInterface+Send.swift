@@ -72,7 +72,10 @@ extension EthernetInterface {
         to destination: IPv4Address, protocol: IPProtocol, payloadLength: Int, now: UInt64,
         transmit: FrameTransmit
     ) -> Result<IPv4Frame, SendFailure> {
-        guard IPv4Repr.headerLength + payloadLength <= mtu else { return .failure(SendFailure(.tooBig)) }
+        let largest = segmentationOffload && `protocol` == .tcp ? 65535 : mtu
+        guard IPv4Repr.headerLength + payloadLength <= largest else {
+            return .failure(SendFailure(.tooBig))
+        }
         let mac: MACAddress
         switch linkAddress(for: destination, now: now, transmit: transmit) {
         case .success(let found): mac = found

@@ -45,6 +45,11 @@ public struct EthernetInterface {
     public var gateway: IPv4Address?
     /// The largest IPv4 packet a frame carries: 1500 on Ethernet.
     public var mtu = 1500
+    /// The device cuts TCP segments itself (TSO): TCP datagrams from
+    /// `prepareIPv4` may then be up to 65,535 bytes.
+    public var segmentationOffload = false
+    /// Whether the frame being received has a checksum the device vouches for.
+    private var checksumVerified = false
     /// The identification of the next datagram sent (RFC 6864), counting up.
     public var nextIdentification: UInt16 = 0
     /// Neighbours' link addresses, learned from ARP and from IPv4 traffic.
@@ -105,10 +110,16 @@ public struct EthernetInterface {
 
     /// Handles one received frame. Replies are sent with `transmit`; TCP
     /// segments for this host go to `tcp` with their IPv4 header.
+    ///
+    /// - Parameter checksumVerified: The device vouches for the transport
+    ///   checksum (a host's offload), so UDP does not check it; `tcp` is
+    ///   told the same by the caller.
     public mutating func receive(
         _ frame: UnsafeRawBufferPointer, now: UInt64, transmit: FrameTransmit,
+        checksumVerified: Bool = false,
         tcp: (UnsafeRawBufferPointer, IPv4Repr) -> Void = { _, _ in }
     ) {
+        self.checksumVerified = checksumVerified
         counters.framesReceived &+= 1
         counters.bytesReceived &+= UInt64(frame.count)
         guard let ethernet = try? EthernetRepr.parse(frame) else { return malformed() }
@@ -161,6 +172,8 @@ public struct EthernetInterface {
             return receiveTransport(view.payload, ip, now: now, transmit: transmit, tcp: tcp)
         }
         guard let datagram = reassembler.add(ip, payload: view.payload, now: now) else { return }
+        // What the device said of the last fragment says nothing of the rest.
+        checksumVerified = false
         datagram.withPayload { receiveTransport($0, datagram.header, now: now, transmit: transmit, tcp: tcp) }
     }
 
@@ -211,7 +224,8 @@ public struct EthernetInterface {
         _ bytes: UnsafeRawBufferPointer, _ ip: IPv4Repr, now: UInt64, transmit: FrameTransmit
     ) {
         guard let datagram = try? UDPDatagramView(checking: bytes),
-            let udpHeader = try? UDPRepr.parse(datagram, source: ip.source, destination: ip.destination)
+            let udpHeader = try? UDPRepr.parse(
+                datagram, source: ip.source, destination: ip.destination, verifyChecksum: !checksumVerified)
         else { return malformed() }
         counters.udpDatagramsReceived &+= 1
         let from = SocketAddress(ip.source, udpHeader.sourcePort)

@@ -74,9 +74,15 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
             mac: device.macAddress, address: configuration.ipv4 ?? .unconfigured,
             gateway: configuration.gateway, seed: seed)
         interface.mtu = device.mtu
+        // A device that cuts TCP segments gets them whole, up to 64 KiB.
+        let segmentation = device.offloads.contains(.tcpSegmentation)
+        interface.segmentationOffload = segmentation
         self.interface = interface
         var tcpConfiguration = configuration.tcp
         tcpConfiguration.mss = min(tcpConfiguration.mss, device.mtu - 40)
+        if segmentation && tcpConfiguration.segmentationOffload == 0 {
+            tcpConfiguration.segmentationOffload = 65535 - 20 - 60
+        }
         Self.fit(&tcpConfiguration, heap: platform.runtimeStatistics?.heapCapacity ?? 0)
         self.tcp = TCPLayer(configuration: tcpConfiguration, seed: platform.next(as: UInt64.self))
         services = DirectStackServices(
@@ -150,11 +156,14 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
             budget -= 1
             let received: Bool?
             do throws(RiadError) {
-                received = try device.receive { frame in
-                    interface.receive(frame, now: now, transmit: { self.transmitFrame($0, $1) }) {
-                        segment, ip in
+                received = try device.receive { frame, metadata in
+                    let verified = metadata.checksumValid
+                    interface.receive(
+                        frame, now: now, transmit: { self.transmitFrame($0, $1) }, checksumVerified: verified
+                    ) { segment, ip in
                         tcp.receive(
-                            segment: segment, source: ip.source, destination: ip.destination, now: now)
+                            segment: segment, source: ip.source, destination: ip.destination, now: now,
+                            checksumVerified: verified)
                     }
                     return true
                 }
@@ -172,7 +181,7 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
     /// Sends what TCP has due, each segment written by TCP straight into
     /// the device's buffer after the headers.
     func pollTCP(now: UInt64) {
-        tcp.poll(now: now) { source, destination, length, fill in
+        tcp.poll(now: now) { source, destination, length, segmentSize, fill in
             let frame: IPv4Frame
             switch interface.prepareIPv4(
                 to: destination, protocol: .tcp, payloadLength: length, now: now,
@@ -184,8 +193,17 @@ public final class DirectStack<Device: NetworkDevice, P: Platform>: NetworkStack
                 return false
             }
             var sent = true
+            // A segment the device cuts: it completes the TCP checksum too.
+            var metadata = FrameMetadata.none
+            if segmentSize > 0 {
+                metadata.segmentSize = UInt16(segmentSize)
+                metadata.partialChecksum = (
+                    UInt16(EthernetRepr.headerLength + IPv4Repr.headerLength),
+                    UInt16(TCPSegment.Field.checksum)
+                )
+            }
             do throws(RiadError) {
-                try device.transmit(length: frame.length) { buffer in
+                try device.transmit(length: frame.length, metadata: metadata) { buffer in
                     frame.write(into: buffer, payload: fill)
                     return frame.length
                 }

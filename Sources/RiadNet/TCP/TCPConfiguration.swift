@@ -22,6 +22,11 @@ public struct TCPConfiguration: Sendable {
     /// (before TCP options): the link MTU less 40 octets of IPv4 and TCP
     /// headers (RFC 9293 section 3.7.1).
     public var mss: Int = 1460
+    /// With a device that cuts segments itself (TSO), the most payload one
+    /// segment handed to it carries, a whole number of full segments; 0
+    /// (the default) sends every segment as it goes on the wire. At most
+    /// 65,535 less the IPv4 and TCP headers.
+    public var segmentationOffload: Int = 0
     /// Bytes an application may queue before `send` takes no more: unsent
     /// data plus data sent but not yet acknowledged. Allocated once per
     /// connection.

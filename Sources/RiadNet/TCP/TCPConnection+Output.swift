@@ -32,6 +32,9 @@ struct TCPOutgoing {
     /// Where the payload starts in the send buffer.
     var dataOffset: Int
     var kind: Kind
+    /// The payload per wire segment when the device is to cut this one
+    /// (segmentation offload); 0 when it goes as it is.
+    var segmentSize = 0
 }
 
 extension TCPConnection {
@@ -135,12 +138,18 @@ extension TCPConnection {
         guard unsent > 0 || finPending else { return nil }
         let options = segmentOptions(now: now)
         let largest = Swift.max(1, sendMSS - options.encodedLength)
+        // With segmentation offload, several full segments go as one: the
+        // device cuts them, so each is still `largest` on the wire.
+        let batch = Swift.max(1, configuration.segmentationOffload / largest) * largest
         let allowance = congestion.sendAllowance(newData: start == sendMax)
         let inFlight =
             (start - sendUnacknowledged) - scoreboard.sackedBytes(from: sendUnacknowledged, to: start)
         let usable = Swift.min(sendWindow, allowance) - inFlight
-        var length = Swift.min(unsent, largest, Swift.max(0, usable))
+        var length = Swift.min(unsent, batch, Swift.max(0, usable))
         if let sackedAhead { length = Swift.min(length, sackedAhead - start) }
+        // Only whole segments in a batch: a short tail goes on its own,
+        // under Nagle's rule like any short segment.
+        if length > largest { length -= length % largest }
         if length > 0 {
             let all = length == unsent
             let nothingUnacknowledged = sendUnacknowledged == sendMax
@@ -150,7 +159,7 @@ extension TCPConnection {
             // largest window the peer offered; or data sent before, or the
             // persist timer's say-so.
             let send =
-                length == largest || start < sendMax || forceSend
+                length >= largest || start < sendMax || forceSend
                 || (all && (noDelay || nothingUnacknowledged || finQueued))
                 || (maximumSendWindow > 0 && length >= maximumSendWindow / 2)
             guard send else { return nil }
@@ -163,7 +172,8 @@ extension TCPConnection {
             sourcePort: local.port, destinationPort: remote.port, sequenceNumber: start,
             acknowledgmentNumber: receiveNext, flags: flags, window: windowField(configuration),
             options: options, payloadLength: length)
-        return TCPOutgoing(repr: repr, dataOffset: offset, kind: .data)
+        return TCPOutgoing(
+            repr: repr, dataOffset: offset, kind: .data, segmentSize: length > largest ? largest : 0)
     }
 
     /// A segment from `retransmitFrom` (the first unacknowledged one, or a
@@ -225,7 +235,10 @@ extension TCPConnection {
                 fromOffset: segment.dataOffset,
                 into: UnsafeMutableRawBufferPointer(rebasing: bytes[repr.payload]))
         }
-        repr.emit(into: bytes, source: local.address, destination: remote.address)
+        // A segment the device cuts gets its checksums from the device.
+        repr.emit(
+            into: bytes, source: local.address, destination: remote.address,
+            partialChecksum: segment.segmentSize > 0)
     }
 
     /// Records that `segment` went out (RFC 6298 section 5.1 for the timer).

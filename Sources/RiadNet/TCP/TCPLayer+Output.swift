@@ -24,10 +24,26 @@ extension TCPLayer {
         now: UInt64,
         transmit: (IPv4Address, IPv4Address, Int, (UnsafeMutableRawBufferPointer) -> Void) -> Bool
     ) {
+        // For callers without offload (tests, the fuzzer): the escape is a
+        // formality that costs an allocation, so the stack uses the other.
+        poll(now: now) { source, destination, length, _, fill in
+            withoutActuallyEscaping(fill) { fill in transmit(source, destination, length, fill) }
+        }
+    }
+
+    /// As `poll(now:transmit:)`, for a device that cuts segments
+    /// (`TCPConfiguration.segmentationOffload`): `transmit` is also given
+    /// the payload per wire segment of a segment the device is to cut (0
+    /// for one that goes as it is). Such a segment's checksum field holds
+    /// only the pseudo-header's sum, for the device to complete.
+    public mutating func poll(
+        now: UInt64,
+        transmit: (IPv4Address, IPv4Address, Int, Int, (UnsafeMutableRawBufferPointer) -> Void) -> Bool
+    ) {
         if clock < now { clock = now }
         while let reset = resets.first {
             let repr = reset.repr
-            let sent = transmit(reset.local.address, reset.remote.address, repr.bufferLength) { bytes in
+            let sent = transmit(reset.local.address, reset.remote.address, repr.bufferLength, 0) { bytes in
                 repr.emit(into: bytes, source: reset.local.address, destination: reset.remote.address)
             }
             guard sent else { return }
@@ -49,7 +65,7 @@ extension TCPLayer {
             while budget > 0, let segment = connections[slot].nextSegment(now: now, configuration) {
                 let sent = transmit(
                     connections[slot].local.address, connections[slot].remote.address,
-                    segment.repr.bufferLength
+                    segment.repr.bufferLength, segment.segmentSize
                 ) { bytes in
                     connections[slot].fill(bytes, with: segment)
                 }

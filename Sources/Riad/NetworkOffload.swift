@@ -1,0 +1,144 @@
+// Offloads: work a network device does for the stack, as virtio-net
+// defines it (virtio 1.x, section 5.1.6) and Linux's tap implements it
+// (IFF_VNET_HDR, TUNSETOFFLOAD): segments larger than the MTU that the
+// host cuts, and checksums the host completes or has already checked.
+
+/// What a device can do for the stack.
+public struct NetworkOffloads: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// TCP segments of up to 64 KiB (IPv4 datagrams of up to 65,535
+    /// bytes) go whole to the device, which cuts them into segments of
+    /// `FrameMetadata.segmentSize` with the checksum completed; and
+    /// received frames may be such segments, with `checksumValid` set.
+    public static let tcpSegmentation = NetworkOffloads(rawValue: 1)
+}
+
+/// What travels with one frame besides its bytes.
+public struct FrameMetadata: Sendable, Equatable {
+    /// Sending: the TCP payload bytes per segment the device cuts this
+    /// frame into; 0 for a frame sent as it is.
+    public var segmentSize: UInt16 = 0
+    /// Sending: where the transport checksum's coverage starts and where,
+    /// after that, its field is, when the device is to compute it (the
+    /// field holds the pseudo-header's sum); nil when the frame is
+    /// complete.
+    public var partialChecksum: (start: UInt16, offset: UInt16)? = nil
+    /// Receiving: the host vouches for the transport checksum (checked
+    /// it, or built the frame itself and never computed one), so the stack
+    /// must not verify it.
+    public var checksumValid = false
+
+    public init() {}
+
+    /// A frame as it is: no segmentation, checksums complete.
+    public static let none = FrameMetadata()
+
+    public static func == (a: FrameMetadata, b: FrameMetadata) -> Bool {
+        a.segmentSize == b.segmentSize && a.checksumValid == b.checksumValid
+            && a.partialChecksum?.start == b.partialChecksum?.start
+            && a.partialChecksum?.offset == b.partialChecksum?.offset
+    }
+}
+
+/// The 12-byte virtio-net header (Linux's virtio_net_hdr_v1) before each
+/// frame on a device with offloads: `emit` for frames sent, `parse` for
+/// frames received, which refuses what a host must not send (unknown GSO
+/// types, a checksum or headers beyond the frame) rather than trust it.
+public struct VirtioNetHeader: Equatable, Sendable {
+    public static let length = 12
+
+    public var flags: UInt8 = 0
+    public var gsoType: UInt8 = 0
+    public var headerLength: UInt16 = 0
+    public var gsoSize: UInt16 = 0
+    public var checksumStart: UInt16 = 0
+    public var checksumOffset: UInt16 = 0
+
+    public static let needsChecksum: UInt8 = 1
+    public static let dataValid: UInt8 = 2
+    public static let gsoNone: UInt8 = 0
+    public static let gsoTCPv4: UInt8 = 1
+    public static let gsoTCPv6: UInt8 = 4
+    public static let gsoECN: UInt8 = 0x80
+
+    public init() {}
+
+    /// Why a received header was refused.
+    public enum ParseError: Error, Equatable {
+        case truncated
+        case unknownGSOType
+        case checksumOutsideFrame
+        case headersOutsideFrame
+        case badSegmentSize
+    }
+
+    /// The header at the start of `bytes`, checked against the frame that
+    /// follows it (`bytes.count - length` bytes).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> VirtioNetHeader {
+        guard bytes.count >= length + 14 else { throw .truncated }
+        func u16(_ offset: Int) -> UInt16 {
+            // Little-endian, as virtio 1.x and a modern tap speak it.
+            UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+        }
+        var header = VirtioNetHeader()
+        header.flags = bytes[0]
+        header.gsoType = bytes[1]
+        header.headerLength = u16(2)
+        header.gsoSize = u16(4)
+        header.checksumStart = u16(6)
+        header.checksumOffset = u16(8)
+        let frameLength = bytes.count - length
+        switch header.gsoType & ~gsoECN {
+        case gsoNone: break
+        case gsoTCPv4, gsoTCPv6:
+            guard header.gsoSize > 0 else { throw .badSegmentSize }
+            guard Int(header.headerLength) <= frameLength else { throw .headersOutsideFrame }
+        default: throw .unknownGSOType
+        }
+        if header.flags & needsChecksum != 0 {
+            guard Int(header.checksumStart) + Int(header.checksumOffset) + 2 <= frameLength else {
+                throw .checksumOutsideFrame
+            }
+        }
+        return header
+    }
+
+    /// What the stack needs to know of a received frame.
+    public var metadata: FrameMetadata {
+        var metadata = FrameMetadata()
+        metadata.checksumValid = flags & (Self.needsChecksum | Self.dataValid) != 0
+        return metadata
+    }
+
+    /// The header for a frame sent with `metadata`; `headerLength` is the
+    /// Ethernet, IP and TCP headers' length of a segmented frame.
+    public init(sending metadata: FrameMetadata, headerLength: Int) {
+        if let partial = metadata.partialChecksum {
+            flags = Self.needsChecksum
+            checksumStart = partial.start
+            checksumOffset = partial.offset
+        }
+        if metadata.segmentSize > 0 {
+            gsoType = Self.gsoTCPv4
+            gsoSize = metadata.segmentSize
+            self.headerLength = UInt16(clamping: headerLength)
+        }
+    }
+
+    /// Writes the header into the first `length` bytes of `bytes`.
+    public func emit(into bytes: UnsafeMutableRawBufferPointer) {
+        func put(_ value: UInt16, _ offset: Int) {
+            bytes[offset] = UInt8(truncatingIfNeeded: value)
+            bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 8)
+        }
+        bytes[0] = flags
+        bytes[1] = gsoType
+        put(headerLength, 2)
+        put(gsoSize, 4)
+        put(checksumStart, 6)
+        put(checksumOffset, 8)
+        put(0, 10)
+    }
+}
