@@ -63,6 +63,16 @@ public protocol TCPStream: AnyObject {
     /// in which case the peer gets a reset (RFC 9293 section 3.6, RFC 2525
     /// 2.17). Calling it again does nothing.
     func close()
+
+    /// Sends small writes at once instead of holding them while data is
+    /// unacknowledged (turns Nagle's algorithm off, RFC 9293 section
+    /// 3.8.6.2.1; TCP_NODELAY): for request-response protocols whose
+    /// messages are small. The default does nothing.
+    func setNoDelay(_ on: Bool)
+}
+
+extension TCPStream {
+    public func setNoDelay(_ on: Bool) {}
 }
 
 /// A bound TCP port waiting for connections.

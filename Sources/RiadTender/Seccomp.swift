@@ -16,9 +16,10 @@ import Glibc
 /// (read, write, epoll_wait), as it does a tap's; a helper that exited shows
 /// as end of file or EPIPE (SIGPIPE is ignored then), never as a new call.
 public enum Seccomp {
-    /// System calls the run loop uses. `ioctl` is further limited to the
-    /// requests the loop makes and `mmap` to non-executable mappings (the Swift
-    /// runtime may allocate).
+    /// System calls the run loop and the net ring's I/O thread use. `ioctl`
+    /// is further limited to the requests the loop makes, and `mmap` and
+    /// `mprotect` to memory that is not executable (the Swift runtime and
+    /// malloc may allocate).
     static let allowed: [Int32] = [
         SYS_read, SYS_write, SYS_pread64, SYS_pwrite64, SYS_readv, SYS_writev,
         SYS_epoll_wait, SYS_epoll_pwait, SYS_timerfd_settime, SYS_clock_gettime,
@@ -66,13 +67,18 @@ public enum Seccomp {
             statement(BPF_RET | BPF_K, allow)
         }
         statement(BPF_RET | BPF_K, kill)
-        // mmap: never with PROT_EXEC (argument 2).
-        jumpIfEqual(UInt32(SYS_mmap), then: 0, else: 3)
-        statement(BPF_LD | BPF_W | BPF_ABS, argOffset(2))
-        code.append(
-            sock_filter(
-                code: UInt16(BPF_JMP | BPF_JSET | BPF_K), jt: 1, jf: 0, k: UInt32(PROT_EXEC)))
-        statement(BPF_RET | BPF_K, allow)
+        // mmap and mprotect: never with PROT_EXEC (argument 2). glibc's
+        // malloc needs mprotect for the arena of a thread that allocates
+        // (the net ring's I/O thread may).
+        for call in [SYS_mmap, SYS_mprotect] {
+            jumpIfEqual(UInt32(call), then: 0, else: 4)
+            statement(BPF_LD | BPF_W | BPF_ABS, argOffset(2))
+            code.append(
+                sock_filter(
+                    code: UInt16(BPF_JMP | BPF_JSET | BPF_K), jt: 1, jf: 0, k: UInt32(PROT_EXEC)))
+            statement(BPF_RET | BPF_K, allow)
+            statement(BPF_RET | BPF_K, kill)
+        }
         statement(BPF_RET | BPF_K, kill)
         return code
     }

@@ -131,7 +131,8 @@ struct Run: ParsableCommand {
         defer { taps.forEach { $0.remove() } }
         for option in tenderOptions {
             if let name = RunUserNetwork.device(in: option) {
-                _ = try siblingTool("riad-slirp")
+                // Built with the release riad-hvt, which starts it.
+                if target == .unix { _ = try siblingTool("riad-slirp") }
                 options.append(option)
                 if manifest.devices.contains(where: { $0.name == name && $0.stack != .none }) {
                     addressArguments += RunUserNetwork.kernelArguments
@@ -161,7 +162,7 @@ struct Run: ParsableCommand {
             // arguments (a `--` keeps kernel arguments from looking like them).
             command = [image.path] + options + ["--"] + addressArguments + kernelArguments
         } else {
-            let tender = try siblingTool("riad-hvt")
+            let tender = try ReleaseTender.path()
             command =
                 [tender, "--mem=\(memory ?? manifest.hvtMemoryMiB)"] + options + [image.path]
                 + addressArguments + kernelArguments

@@ -136,6 +136,8 @@ final class HvtHostileTests: XCTestCase {
         let forbidden = try Support.run(probe, ["forbidden"])
         XCTAssertEqual(forbidden.signal, SIGSYS, "status \(forbidden.status): \(forbidden.output)")
         XCTAssertFalse(forbidden.output.contains("survived"))
+        let executable = try Support.run(probe, ["executable"])
+        XCTAssertEqual(executable.signal, SIGSYS, "status \(executable.status): \(executable.output)")
     }
 
     /// The filter covers threads started before it (the net ring's I/O

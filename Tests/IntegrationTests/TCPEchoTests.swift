@@ -44,12 +44,15 @@ final class TCPEchoTests: XCTestCase {
         XCTAssertEqual(try sha256(out), try sha256(file))
     }
 
-    private func startEcho(hvt: Bool, tap: TapFixture) throws {
+    /// Starts the echo example; on hvt with `options` for riad-hvt (the
+    /// default data path is the net ring with offload).
+    private func startEcho(hvt: Bool, tap: TapFixture, options: [String] = []) throws {
         if hvt {
             try Support.requireKVM()
             let image = try Support.kernel("echo", examples: true)
             try tap.start(
-                Support.tender, ["--mem=64", "--net:service=\(tap.name)", image.path] + tap.addressArguments)
+                Support.tender,
+                ["--mem=64", "--net:service=\(tap.name)"] + options + [image.path] + tap.addressArguments)
         } else {
             let executable = try Support.unixKernel("echo", examples: true)
             try tap.start(executable.path, ["--net:service=\(tap.name)", "--"] + tap.addressArguments)
@@ -75,6 +78,20 @@ final class TCPEchoTests: XCTestCase {
     func testHundredMegabytesEachWayOnHvt() throws {
         let tap = try TapFixture(prefix: "riadeh", subnet: 63)
         try startEcho(hvt: true, tap: tap)
+        try echo(try randomFile(megabytes: 100), through: tap)
+    }
+
+    /// The ring without offload: every frame at most one MTU.
+    func testHundredMegabytesEachWayOnHvtWithoutOffload() throws {
+        let tap = try TapFixture(prefix: "riadew", subnet: 93)
+        try startEcho(hvt: true, tap: tap, options: ["--net-offload=off"])
+        try echo(try randomFile(megabytes: 100), through: tap)
+    }
+
+    /// Hypercalls only, as under a tender without the ring.
+    func testHundredMegabytesEachWayOnHvtWithoutTheRing() throws {
+        let tap = try TapFixture(prefix: "riadeq", subnet: 94)
+        try startEcho(hvt: true, tap: tap, options: ["--net-ring=off"])
         try echo(try randomFile(megabytes: 100), through: tap)
     }
 
@@ -121,6 +138,13 @@ final class TCPEchoTests: XCTestCase {
         let tap = try TapFixture(prefix: "riadel", subnet: 65)
         try impair(tap)
         try startEcho(hvt: true, tap: tap)
+        try echo(try randomFile(megabytes: 20), through: tap, timeout: 600)
+    }
+
+    func testTransferUnderLossOnHvtWithoutOffload() throws {
+        let tap = try TapFixture(prefix: "riadep", subnet: 95)
+        try impair(tap)
+        try startEcho(hvt: true, tap: tap, options: ["--net-offload=off"])
         try echo(try randomFile(megabytes: 20), through: tap, timeout: 600)
     }
 

@@ -53,8 +53,17 @@ case "thread-forbidden":
 case "allowed":
     var now = timespec()
     _ = clock_gettime(CLOCK_MONOTONIC, &now)
+    // malloc's arenas change protections, never to executable.
+    let page = mmap(nil, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    guard let page, page != MAP_FAILED, mprotect(page, 4096, PROT_READ | PROT_WRITE) == 0 else { exit(5) }
     _ = "still alive\n".withCString { write(1, $0, strlen($0)) }
     exit(0)
+case "executable":
+    // Memory made executable after the filter is what it exists to stop.
+    let page = mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+    _ = mprotect(page, 4096, PROT_READ | PROT_EXEC)
+    _ = "survived mprotect(PROT_EXEC)\n".withCString { write(1, $0, strlen($0)) }
+    exit(3)
 case "forbidden":
     // getpid is harmless, but not on the list: the process must die here.
     _ = riad_syscall0(Int(SYS_getpid))
