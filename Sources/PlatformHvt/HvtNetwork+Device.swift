@@ -38,9 +38,8 @@ extension HvtNetwork: NetworkDevice {
         }
         guard used > 0 else { return }
         if prefix > 0 {
-            let headers = metadata.segmentSize > 0 ? segmentHeadersLength(start + prefix, used) : 0
-            VirtioNetHeader(sending: metadata, headerLength: headers)
-                .emit(into: UnsafeMutableRawBufferPointer(start: start, count: prefix))
+            VirtioNetHeader.prefix(
+                UnsafeMutableRawBufferPointer(start: start, count: prefix + used), sending: metadata)
         }
         guard riad_hvt_net_send(handle.rawValue, start, prefix + used) == 0 else {
             throw RiadError(.deviceError, "the host refused the frame")
@@ -62,46 +61,8 @@ extension HvtNetwork: NetworkDevice {
             let bytes = UnsafeRawBufferPointer(start: frame, count: length)
             guard prefix > 0 else { return consume(bytes, .none) }
             // A header the host must not send drops the frame: never trusted.
-            guard let header = try? VirtioNetHeader.parse(bytes) else { continue }
-            return consume(UnsafeRawBufferPointer(rebasing: bytes[prefix...]), header.metadata)
-        }
-    }
-
-    /// Ethernet, IPv4 and TCP headers of a frame TCP built (for the
-    /// virtio-net header's hdr_len).
-    private func segmentHeadersLength(_ frame: UnsafeMutablePointer<UInt8>, _ length: Int) -> Int {
-        guard length >= 14 + 20 + 20 else { return length }
-        let ip = 14 + Int(frame[14] & 0x0f) * 4
-        guard length >= ip + 20 else { return length }
-        return ip + Int(frame[ip + 12] >> 4) * 4
-    }
-}
-
-extension HvtNetwork {
-    /// Sends a copy of `frame`; false if it was refused (the test kernels'
-    /// frame-at-a-time interface, the same as the unix tap's).
-    public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
-        do throws(RiadError) {
-            try transmit(copying: frame)
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    /// Copies the next received frame into `buffer`; its length, or nil
-    /// when none is waiting (or it does not fit).
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
-        do throws(RiadError) {
-            let length = try receive { (frame: UnsafeRawBufferPointer) -> Int in
-                guard frame.count <= buffer.count else { return -1 }
-                buffer.copyMemory(from: frame)
-                return frame.count
-            }
-            guard let length, length >= 0 else { return nil }
-            return length
-        } catch {
-            return nil
+            guard let (frame, metadata) = VirtioNetHeader.strip(bytes) else { continue }
+            return consume(frame, metadata)
         }
     }
 }

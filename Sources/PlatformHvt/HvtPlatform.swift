@@ -90,8 +90,34 @@ extension HvtPlatform {
     public var runtimeStatistics: RuntimeStatistics? {
         let heap = heapStatistics()
         let loop = HvtEventLoop.shared
-        return RuntimeStatistics(
+        var statistics = RuntimeStatistics(
             heapInUse: heap.in_use, heapHighWater: heap.high_water, jobsRun: loop.jobsRun,
             idleNanoseconds: loop.idleNanoseconds, heapCapacity: heap.heap_size)
+        statistics.host = Self.tenderStatistics()
+        return statistics
+    }
+
+    /// riad-hvt's counters of this run, live (TENDER_STATS).
+    static func tenderStatistics() -> HostStatistics? {
+        guard let stats = riad_hvt_tender_stats()?.pointee else { return nil }
+        var host = HostStatistics()
+        host.exits = stats.exits
+        withUnsafeBytes(of: stats.hypercalls) { words in
+            let count = words.count / 8
+            func calls(_ number: riad_hvt_hypercall) -> UInt64 {
+                Int(number.rawValue) < count
+                    ? words.load(fromByteOffset: Int(number.rawValue) * 8, as: UInt64.self) : 0
+            }
+            host.pollExits = calls(RIAD_HVT_HYPERCALL_POLL)
+            host.frameExits = calls(RIAD_HVT_HYPERCALL_NET_READ) &+ calls(RIAD_HVT_HYPERCALL_NET_WRITE)
+        }
+        host.ringFramesSent = stats.ring_frames_sent
+        host.ringFramesReceived = stats.ring_frames_received
+        host.hypercallFramesSent = stats.hypercall_frames_sent
+        host.hypercallFramesReceived = stats.hypercall_frames_received
+        host.bytesSent = stats.ring_bytes_sent &+ stats.hypercall_bytes_sent
+        host.bytesReceived = stats.ring_bytes_received &+ stats.hypercall_bytes_received
+        host.wakeUps = stats.ring_wake_ups
+        return host
     }
 }

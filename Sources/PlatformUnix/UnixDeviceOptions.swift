@@ -11,7 +11,8 @@ public struct UnixStartError: Error {
 /// as riad-hvt's:
 ///
 ///     KERNEL [--net:NAME=IFACE] [--net-mac:NAME=HWADDR] [--pcap:NAME=FILE]
-///            [--block:NAME=PATH] [--block-sector-size:NAME=N] [--] [ARGS...]
+///            [--net-offload=on|off] [--block:NAME=PATH] [--block-sector-size:NAME=N]
+///            [--] [ARGS...]
 ///
 /// The first word that is not a device option starts the kernel's own
 /// arguments; a `--` ends the options and is dropped, so that a kernel
@@ -23,6 +24,9 @@ struct UnixDeviceOptions {
     var pcaps: [(name: String, path: String)] = []
     var blocks: [(name: String, path: String)] = []
     var sectorSizes: [(name: String, size: Int)] = []
+    /// Taps carry 64 KiB TCP segments with checksums left to the host
+    /// (IFF_VNET_HDR, TUNSETOFFLOAD), as riad-hvt's `--net-offload`.
+    var netOffload = true
     var kernelArguments: [String] = []
 
     /// Parses `words` (the command line without the program name).
@@ -33,6 +37,15 @@ struct UnixDeviceOptions {
             if word == Array("--".utf8) {
                 index += 1
                 break
+            }
+            if word.starts(with: "--net-offload=".utf8) {
+                let value = String(decoding: word.dropFirst("--net-offload=".utf8.count), as: UTF8.self)
+                guard same(value, "on") || same(value, "off") else {
+                    throw UnixStartError("\(words[index]): expected on or off")
+                }
+                netOffload = same(value, "on")
+                index += 1
+                continue
             }
             guard let (option, name, value) = Self.split(word) else { break }
             try apply(option: option, name: name, value: value, word: words[index])

@@ -1,5 +1,5 @@
-import Riad
 import CPlatformUnix
+import Riad
 
 /// A device as the generated main declares it, from the unikernel's manifest.
 /// The order matters: a device's handle is its index in the list plus one,
@@ -35,6 +35,8 @@ struct AttachedDevice {
     var mtu = 0
     /// Where a network device's frames are captured (`--pcap`), if anywhere.
     var pcap: UnixPcapFile?
+    /// A tap opened for offloads: frames carry a virtio-net header.
+    var offload = false
     var capacity: UInt64 = 0
     var blockSize = 0
 }
@@ -62,6 +64,9 @@ public struct UnixNetwork {
     public let mtu: Int
     let fd: Int32
     let pcap: UnixPcapFile?
+    /// 64 KiB TCP segments and the host's checksums (a tap opened with
+    /// IFF_VNET_HDR): each frame on the descriptor has a virtio-net header.
+    public let offloads: NetworkOffloads
 
     /// The device `name` from the manifest, or nil if it is not declared.
     public init?(name: String) {
@@ -71,24 +76,30 @@ public struct UnixNetwork {
         mtu = device.mtu
         fd = device.fd
         pcap = device.pcap
+        offloads = device.offload ? .tcpSegmentation : []
     }
 
-    /// Sends one frame (at most mtu + 14 bytes). Returns false if the host
+    /// Bytes of virtio-net header before each frame on the descriptor.
+    private var prefix: Int { offloads.isEmpty ? 0 : VirtioNetHeader.length }
+
+    /// Sends one frame, after its virtio-net header when the device has
+    /// offloads (FrameCopyingDevice writes it). Returns false if the host
     /// refused it.
-    public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
-        guard let base = frame.baseAddress, frame.count <= mtu + 14 else { return false }
+    public func sendToHost(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard let base = frame.baseAddress, frame.count <= prefix + largestFrameLength else { return false }
         guard riad_unix_write_frame(fd, base, frame.count) == 0 else { return false }
-        pcap?.record(frame)
+        pcap?.record(UnsafeRawBufferPointer(rebasing: frame[prefix...]))
         return true
     }
 
-    /// Receives one frame into `buffer` (at least mtu + 14 bytes). Returns its
-    /// length, or nil when no frame is waiting.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+    /// Receives one frame into `buffer` (at least mtu + 14 bytes, and the
+    /// header and 64 KiB more with offloads). Returns its length, or nil
+    /// when no frame is waiting.
+    public func receiveFromHost(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         guard let base = buffer.baseAddress else { return nil }
         let count = riad_unix_read_frame(fd, base, buffer.count)
-        guard count > 0 else { return nil }
-        pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        guard count > prefix else { return nil }
+        pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[prefix..<count]))
         return count
     }
 }
@@ -164,7 +175,8 @@ extension AttachedDevice {
             case .net:
                 let interface = options.nets.first { same($0.name, device.name) }!.interface
                 let mac = options.macs.last { same($0.name, device.name) }?.mac
-                var attached = try tap(device.name, interface: interface, mac: mac, handle: handle)
+                var attached = try tap(
+                    device.name, interface: interface, mac: mac, handle: handle, offload: options.netOffload)
                 if let path = options.pcaps.first(where: { same($0.name, device.name) })?.path {
                     attached.pcap = try UnixPcapFile.create(path, device: device.name)
                 }
@@ -179,7 +191,7 @@ extension AttachedDevice {
     }
 
     /// Attaches to the existing tap interface `interface`.
-    static func tap(_ name: String, interface: String, mac: [UInt8]?, handle: UInt64)
+    static func tap(_ name: String, interface: String, mac: [UInt8]?, handle: UInt64, offload: Bool)
         throws(UnixStartError) -> AttachedDevice
     {
         let given = "--net:\(name)=\(interface)"
@@ -195,13 +207,19 @@ extension AttachedDevice {
         }
         let fd = riad_unix_open_rw("/dev/net/tun", 1)
         guard fd >= 0 else { throw UnixStartError("\(given): cannot open /dev/net/tun: \(errorText())") }
-        guard interface.withCString({ riad_unix_tap_attach(fd, $0) }) == 0 else {
+        guard interface.withCString({ riad_unix_tap_attach(fd, $0, offload ? 1 : 0) }) == 0 else {
             let reason = errorText()
             close(fd)
             throw UnixStartError(
                 "\(given): cannot attach (is it a tap device, free, and are you root?): \(reason)")
         }
+        if offload && riad_unix_tap_offload(fd, Int32(VirtioNetHeader.length)) != 0 {
+            let reason = errorText()
+            close(fd)
+            throw UnixStartError("\(given): the tap refuses offloads (\(reason)); run with --net-offload=off")
+        }
         var device = AttachedDevice(name: Array(name.utf8), kind: .net, handle: handle, fd: fd)
+        device.offload = offload
         if let mac { device.mac = mac } else { device.mac = try randomMAC() }
         device.mtu = tapMTU
         return device

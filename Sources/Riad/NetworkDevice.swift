@@ -183,6 +183,33 @@ extension NetworkDevice {
         try frame.withUnsafeReadableBytes { (bytes) throws(RiadError) in try transmit(copying: bytes) }
     }
 
+    /// Sends a copy of `frame`; false if it was refused (a frame at a
+    /// time, for test kernels and tools that build frames themselves).
+    public func write(_ frame: UnsafeRawBufferPointer) -> Bool {
+        do throws(RiadError) {
+            try transmit(copying: frame)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Copies the next received frame into `buffer`: its length, or nil
+    /// when none is waiting (or it does not fit).
+    public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        do throws(RiadError) {
+            let length = try receive { (frame: UnsafeRawBufferPointer) -> Int in
+                guard frame.count <= buffer.count else { return -1 }
+                buffer.copyMemory(from: frame)
+                return frame.count
+            }
+            guard let length, length >= 0 else { return nil }
+            return length
+        } catch {
+            return nil
+        }
+    }
+
     /// A copy of the next received frame, nil if none is waiting.
     public func receiveCopy() throws(RiadError) -> ByteBuffer? {
         try receive { frame in ByteBuffer(bytes: frame) }

@@ -112,6 +112,32 @@ public struct VirtioNetHeader: Equatable, Sendable {
         return metadata
     }
 
+    /// Writes the header for the frame that follows it in `bytes` (the
+    /// header's `length` bytes, then the frame), sent with `metadata`.
+    public static func prefix(_ bytes: UnsafeMutableRawBufferPointer, sending metadata: FrameMetadata) {
+        let frame = UnsafeRawBufferPointer(rebasing: bytes[length...])
+        let headers = metadata.segmentSize > 0 ? segmentHeadersLength(frame) : 0
+        VirtioNetHeader(sending: metadata, headerLength: headers).emit(into: bytes)
+    }
+
+    /// The frame after the header at the start of `bytes`, and what the
+    /// header says of it; nil for a header the host must not send.
+    public static func strip(_ bytes: UnsafeRawBufferPointer) -> (
+        frame: UnsafeRawBufferPointer, metadata: FrameMetadata
+    )? {
+        guard let header = try? parse(bytes) else { return nil }
+        return (UnsafeRawBufferPointer(rebasing: bytes[length...]), header.metadata)
+    }
+
+    /// The Ethernet, IPv4 and TCP headers' length of a TCP frame (for
+    /// hdr_len); the whole frame if it is too short to say.
+    static func segmentHeadersLength(_ frame: UnsafeRawBufferPointer) -> Int {
+        guard frame.count >= 14 + 20 + 20 else { return frame.count }
+        let ip = 14 + Int(frame[14] & 0x0f) * 4
+        guard frame.count >= ip + 20 else { return frame.count }
+        return Swift.min(frame.count, ip + Int(frame[ip + 12] >> 4) * 4)
+    }
+
     /// The header for a frame sent with `metadata`; `headerLength` is the
     /// Ethernet, IP and TCP headers' length of a segmented frame.
     public init(sending metadata: FrameMetadata, headerLength: Int) {

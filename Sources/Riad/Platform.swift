@@ -57,6 +57,30 @@ public protocol Platform: Entropy {
     var runtimeStatistics: RuntimeStatistics? { get }
 }
 
+/// What the host under a kernel (riad-hvt) counts of it: the cost of its
+/// I/O, as `riad-hvt --stats` prints it.
+public struct HostStatistics: Sendable, Equatable {
+    /// Exits from the guest (on hvt: VM exits the tender's loop saw).
+    public var exits: UInt64 = 0
+    /// Of those, waits for input (POLL), and frames by hypercall
+    /// (NET_READ, NET_WRITE).
+    public var pollExits: UInt64 = 0
+    public var frameExits: UInt64 = 0
+    /// Frames and bytes through the shared ring, which cost no exit.
+    public var ringFramesSent: UInt64 = 0
+    public var ringFramesReceived: UInt64 = 0
+    /// Frames by hypercall.
+    public var hypercallFramesSent: UInt64 = 0
+    public var hypercallFramesReceived: UInt64 = 0
+    /// Bytes each way, both paths together.
+    public var bytesSent: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    /// Times the kernel had to wake the host's I/O thread.
+    public var wakeUps: UInt64 = 0
+
+    public init() {}
+}
+
 /// What the runtime under a kernel can report about itself.
 public struct RuntimeStatistics: Sendable {
     /// Bytes of heap allocated now, and the most ever.
@@ -69,6 +93,9 @@ public struct RuntimeStatistics: Sendable {
     /// Bytes the heap can grow to; 0 when there is no fixed limit (a
     /// process, which the host's memory bounds).
     public var heapCapacity: UInt64
+    /// What the host reports of the kernel's exits and I/O (riad-hvt);
+    /// nil where it reports nothing.
+    public var host: HostStatistics? = nil
 
     public init(
         heapInUse: UInt64, heapHighWater: UInt64, jobsRun: UInt64, idleNanoseconds: UInt64,

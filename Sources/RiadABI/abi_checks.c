@@ -41,3 +41,4 @@ _Static_assert(offsetof(struct riad_hvt_ring, commits) == 128 + 32 * 1024, "ring
 _Static_assert(sizeof(struct riad_hvt_ring) == 128 + 48 * 1024, "ring size");
 _Static_assert(sizeof(struct riad_virtio_net_hdr) == 12, "virtio-net header (v1, with num_buffers)");
 _Static_assert(sizeof(struct riad_feat_note) == 28, "FEAT note");
+_Static_assert(sizeof(struct riad_hvt_tender_stats) == (12 + RIAD_HVT_HYPERCALL_MAX) * 8, "tender stats");

@@ -75,3 +75,44 @@ public struct LoopMetrics {
         }
     }
 }
+
+/// The sampled source `tender`: what riad-hvt counts of the kernel's run
+/// (`HostStatistics`, the live form of `riad-hvt --stats`), as counters:
+/// `exits`, `poll_exits`, `frame_exits`, `ring_frames_sent`,
+/// `ring_frames_received`, `hypercall_frames_sent`,
+/// `hypercall_frames_received`, `bytes_sent`, `bytes_received`,
+/// `wake_ups`. Exits per byte or per request show what the data path
+/// costs. Sampled only where the host reports them (nil: left at 0).
+public struct TenderMetrics {
+    public let source: MetricSource
+
+    public init(metrics: Metrics, tags: [MetricTag] = [], read: @escaping () -> HostStatistics?) {
+        source = metrics.source("tender", tags: tags)
+        let exits = source.counter("exits", help: "Exits from the guest that the tender handled.")
+        let polls = source.counter("poll_exits", help: "Exits to wait for input (POLL).")
+        let frameExits = source.counter("frame_exits", help: "Exits to move one frame (NET_READ, NET_WRITE).")
+        let ringSent = source.counter("ring_frames_sent", help: "Frames sent through the net ring.")
+        let ringReceived = source.counter(
+            "ring_frames_received", help: "Frames received through the net ring.")
+        let callSent = source.counter("hypercall_frames_sent", help: "Frames sent by hypercall.")
+        let callReceived = source.counter("hypercall_frames_received", help: "Frames received by hypercall.")
+        let bytesSent = source.counter(
+            "bytes_sent", unit: .bytes, help: "Bytes the tender sent for the kernel.")
+        let bytesReceived = source.counter(
+            "bytes_received", unit: .bytes, help: "Bytes the tender received for the kernel.")
+        let wakeUps = source.counter("wake_ups", help: "Times a kick woke the tender's I/O thread.")
+        source.sampler = {
+            guard let host = read() else { return }
+            exits.set(host.exits)
+            polls.set(host.pollExits)
+            frameExits.set(host.frameExits)
+            ringSent.set(host.ringFramesSent)
+            ringReceived.set(host.ringFramesReceived)
+            callSent.set(host.hypercallFramesSent)
+            callReceived.set(host.hypercallFramesReceived)
+            bytesSent.set(host.bytesSent)
+            bytesReceived.set(host.bytesReceived)
+            wakeUps.set(host.wakeUps)
+        }
+    }
+}

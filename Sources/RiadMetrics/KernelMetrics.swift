@@ -4,7 +4,8 @@ import RiadNet
 import _Concurrency
 
 /// A kernel's monitoring in one value: the registry with every built-in
-/// source (heap, loop, the network stack's `net` and `tcp`, `http`),
+/// source (heap, loop, the network stack's `net` and `tcp`, `http`, and
+/// `tender` under a riad-hvt that reports its counters),
 /// configured from the runtime arguments (`MetricsArguments`), and what
 /// reports it: `/metrics` for Prometheus, or the Influx reporter's task.
 ///
@@ -37,6 +38,9 @@ public final class KernelMetrics<P: Platform, Stack: NetworkStack> {
             let figures = platform.runtimeStatistics
             return LoopStatistics(
                 jobsRun: figures?.jobsRun ?? 0, idleNanoseconds: figures?.idleNanoseconds ?? 0)
+        }
+        if platform.runtimeStatistics?.host != nil {
+            _ = TenderMetrics(metrics: metrics) { platform.runtimeStatistics?.host }
         }
         network = NetworkMetrics(metrics: metrics, stack: stack, interface: interface)
         http = HTTPMetrics(metrics: metrics)

@@ -113,6 +113,17 @@ struct NetDevice {
         UnsafeRawBufferPointer(rebasing: frame[Swift.min(headerLength, frame.count)...])
     }
 
+    /// A device on a descriptor the caller opened (the unit tests: one end
+    /// of a SOCK_SEQPACKET socket pair, non-blocking like a tap).
+    init(handle: UInt64, name: String, fd: Int32, mac: [UInt8]) {
+        self.handle = handle
+        self.name = name
+        self.fd = fd
+        self.mac = mac
+        backend = .tap(interface: name)
+        headerLength = 0
+    }
+
     /// A random locally administered unicast address.
     static func randomMAC() -> [UInt8] {
         var mac = [UInt8](repeating: 0, count: 6)

@@ -24,10 +24,10 @@ public struct HvtTender {
         var manifest = try image.manifest()
         // NET_OFFLOAD changes every frame's format, so it goes only to a
         // kernel that asks for it, and only where every device is a tap.
-        let asks = try image.riadFeatures() & RIAD_HVT_FEATURE_NET_OFFLOAD != 0
+        let asked = try image.riadFeatures()
         let offload =
-            asks && options.netOffload && options.netRing && !options.nets.isEmpty
-            && options.userNets.isEmpty
+            asked & RIAD_HVT_FEATURE_NET_OFFLOAD != 0 && options.netOffload && options.netRing
+            && !options.nets.isEmpty && options.userNets.isEmpty
         let devices = try attachDevices(to: &manifest, offload: offload)
         try manifest.checkAllAttached()
         try checkUnusedOptions(manifest)
@@ -48,15 +48,20 @@ public struct HvtTender {
         }
         let machine = try KVMMachine(memory: memory)
         X86Layout.writeTables(into: memory)
-        let statistics = TenderStatistics()
         let nets = Dictionary(uniqueKeysWithValues: devices.nets.map { ($0.handle, $0) })
-        var ring: (NetRing, kick: Int32)? = nil
-        if ringWanted && machine.supportsIOEventFD {
-            ring = try makeRing(machine: machine, memory: memory, nets: nets, statistics: statistics)
-        }
-        try writeBootInfo(
+        let kick = ringWanted && machine.supportsIOEventFD ? try makeKick(machine) : nil
+        var features: UInt32 = asked & RIAD_HVT_FEATURE_TENDER_STATS
+        if kick != nil { features |= RIAD_HVT_FEATURE_RING_IO }
+        if offload { features |= RIAD_HVT_FEATURE_NET_OFFLOAD }
+        let statisticsAddress = try writeBootInfo(
             into: memory, kernelEnd: image.kernelEnd, tscFrequency: machine.tscFrequency,
-            manifest: manifest.bytes(), ring: ring?.0.address, offload: offload)
+            manifest: manifest.bytes(), features: features)
+        // Counters the kernel can read, when it asked for them.
+        let statistics =
+            features & RIAD_HVT_FEATURE_TENDER_STATS != 0
+            ? TenderStatistics(storage: memory.all.baseAddress! + Int(statisticsAddress))
+            : TenderStatistics()
+        let ring = kick.map { (NetRing(memory: memory, nets: nets, statistics: statistics), kick: $0) }
         try machine.setRegisters(entry: image.entry)
 
         let hypercalls = Hypercalls(
@@ -85,15 +90,13 @@ public struct HvtTender {
         return status
     }
 
-    /// The net ring with its kick: an eventfd that KVM signals when the
-    /// kernel writes to the kick port.
-    private func makeRing(
-        machine: KVMMachine, memory: GuestMemory, nets: [UInt64: NetDevice], statistics: TenderStatistics
-    ) throws(TenderError) -> (NetRing, kick: Int32) {
+    /// The net ring's kick: an eventfd that KVM signals when the kernel
+    /// writes to the kick port.
+    private func makeKick(_ machine: KVMMachine) throws(TenderError) -> Int32 {
         let kick = eventfd(0, Int32(EFD_CLOEXEC))
         guard kick >= 0 else { throw TenderError("cannot create the net ring's eventfd: \(errnoString())") }
         try machine.signal(eventFD: kick, onWriteTo: UInt16(RIAD_HVT_RING_KICK_PIO))
-        return (NetRing(memory: memory, nets: nets, statistics: statistics), kick)
+        return kick
     }
 
     private func printStatistics(_ statistics: TenderStatistics) {
@@ -174,11 +177,13 @@ public struct HvtTender {
         }
     }
 
-    /// Boot info at 0x10000, followed by the manifest and the command line.
+    /// Boot info at 0x10000, followed by the manifest, the command line
+    /// and the tender's statistics; returns where the statistics go. The
+    /// net ring, when offered, is just above the kernel's memory.
     private func writeBootInfo(
         into memory: GuestMemory, kernelEnd: UInt64, tscFrequency: UInt64, manifest: [UInt8],
-        ring: UInt64?, offload: Bool
-    ) throws(TenderError) {
+        features: UInt32
+    ) throws(TenderError) -> UInt64 {
         let manifestAddress = X86Layout.bootInfoBase + UInt64(MemoryLayout<riad_hvt_boot_info>.size)
         let cmdlineAddress = manifestAddress + UInt64(manifest.count + 7) / 8 * 8
         let commandLine = Array(options.kernelArguments.joined(separator: " ").utf8)
@@ -190,10 +195,8 @@ public struct HvtTender {
         let info = riad_hvt_boot_info(
             mem_size: memory.size, kernel_end: kernelEnd, cpu_cycle_freq: tscFrequency,
             cmdline: cmdlineAddress, mft: manifestAddress,
-            host_features: (ring == nil ? 0 : RIAD_HVT_FEATURE_RING_IO)
-                | (offload ? RIAD_HVT_FEATURE_NET_OFFLOAD : 0),
-            guest_features: 0,
-            net_ring: ring ?? 0)
+            host_features: features, guest_features: 0,
+            net_ring: features & RIAD_HVT_FEATURE_RING_IO != 0 ? memory.size : 0)
         memory.write(info, at: X86Layout.bootInfoBase)
         let all = memory.all
         all.baseAddress!.advanced(by: Int(manifestAddress)).copyMemory(
@@ -201,6 +204,7 @@ public struct HvtTender {
         all.baseAddress!.advanced(by: Int(cmdlineAddress)).copyMemory(
             from: commandLine, byteCount: commandLine.count)
         all[Int(cmdlineAddress) + commandLine.count] = 0
+        return riad_hvt_tender_stats_address(cmdlineAddress)
     }
 
     private func runLoop(

@@ -211,7 +211,11 @@ final class NetRing: @unchecked Sendable {
             if net.isUser && (count == 0 || (count < 0 && errno == ECONNRESET)) {
                 throw Hypercalls.helperExited(net)
             }
-            if count > 0 {
+            // A tap never reads 0 bytes; say so rather than trust errno.
+            if count == 0 {
+                commit.ret = Int32(RIAD_HVT_R_AGAIN.rawValue)
+                statistics.add(.ringEmptyReads)
+            } else if count > 0 {
                 commit.len = UInt32(count)
                 statistics.add(.ringFramesReceived)
                 statistics.add(.ringBytesReceived, UInt64(count))

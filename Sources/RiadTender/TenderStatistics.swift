@@ -3,7 +3,10 @@ import Glibc
 import RiadABI
 
 /// What a run cost: the vCPU's exits by kind, and the frames and bytes the
-/// network devices moved by each path. `--stats` prints it at exit.
+/// network devices moved by each path. `--stats` prints it at exit; a
+/// kernel that asks (TENDER_STATS) reads it live from its low memory,
+/// where the counters then live (struct riad_hvt_tender_stats, in the
+/// order of `Counter` and then one per hypercall number).
 ///
 /// Each counter has one writer (the run loop, or the net ring's I/O
 /// thread) and is read by the other only for the report, so a volatile
@@ -29,12 +32,26 @@ final class TenderStatistics: @unchecked Sendable {
     private static let hypercallBase = Counter.allCases.count
     private static let count = hypercallBase + Int(RIAD_HVT_HYPERCALL_MAX.rawValue)
 
+    /// Whether `values` is this object's own (else guest memory's).
+    private let owned: Bool
+
+    /// Counters of the tender's own.
     init() {
         values = .allocate(capacity: Self.count)
         values.initialize(repeating: 0, count: Self.count)
+        owned = true
     }
 
-    deinit { values.deallocate() }
+    /// Counters kept in guest memory at `storage` (the kernel's copy),
+    /// `size` bytes of struct riad_hvt_tender_stats, zeroed here.
+    init(storage: UnsafeMutableRawPointer) {
+        precondition(MemoryLayout<riad_hvt_tender_stats>.size == Self.count * 8)
+        values = storage.bindMemory(to: UInt64.self, capacity: Self.count)
+        values.initialize(repeating: 0, count: Self.count)
+        owned = false
+    }
+
+    deinit { if owned { values.deallocate() } }
 
     func add(_ counter: Counter, _ amount: UInt64 = 1) {
         add(at: counter.rawValue, amount)

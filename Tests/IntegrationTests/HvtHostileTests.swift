@@ -40,6 +40,61 @@ final class HvtHostileTests: XCTestCase {
         XCTAssertTrue(result.output.contains("SUCCESS"))
     }
 
+    // MARK: - The net ring
+
+    /// Ring entries that break the protocol, written by hostile-ring into
+    /// the ring itself: the tender's I/O thread stops the kernel with
+    /// status 1 and says how. The ring is offered only with a net device
+    /// attached, hence a tap.
+    func testBadRingEntriesStopTheKernel() throws {
+        try TapFixture.requireTap()
+        let image = try Support.kernel("hostile-ring")
+        let tap = try TapFixture(prefix: "riadhr", subnet: 81)
+        let cases: [(String, String)] = [
+            // 8 MiB of memory, the ring's 2 MiB page above it.
+            ("ring-outside", "entry 0: guest gave an invalid frame: 60 bytes at 0xc00000 (guest memory is"),
+            ("ring-into-ring", "entry 0: guest gave an invalid frame: 60 bytes at 0x800000 (guest memory is"),
+            ("ring-bad-operation", "entry 0 has unknown operation 7"),
+            ("ring-bad-handle", "entry 0 names handle 9, which is no attached network device"),
+            (
+                "ring-oversize",
+                "entry 0 sends a frame of 1515 bytes on 'service' (frames are 14 to 1514 bytes)"
+            ),
+            (
+                "ring-tail-ahead",
+                "ent_tail is 5000 with ent_head at 0: moved backwards or past the ring's 1024"
+            ),
+        ]
+        for (name, message) in cases {
+            let result = try Support.boot(
+                image, tender: ["--mem=8", "--net:service=\(tap.name)"], kernel: ["--case=\(name)"])
+            XCTAssertEqual(result.status, 1, "\(name): \(result.output) \(result.errors)")
+            XCTAssertTrue(
+                result.errors.contains("riad-hvt: error: the kernel broke the net ring's protocol: "),
+                "\(name): \(result.errors)")
+            XCTAssertTrue(result.errors.contains(message), "\(name): \(result.errors)")
+            XCTAssertFalse(result.output.contains("let case"), "\(name): \(result.output)")
+        }
+    }
+
+    /// The same kernel writing one good entry the same way is served: the
+    /// cases above fail for their one fault, not for how they write.
+    func testAGoodRingEntryIsServed() throws {
+        try TapFixture.requireTap()
+        let image = try Support.kernel("hostile-ring")
+        let tap = try TapFixture(prefix: "riadhg", subnet: 82)
+        let result = try Support.boot(
+            image, tender: ["--mem=8", "--net:service=\(tap.name)"], kernel: ["--case=ring-ok"])
+        XCTAssertEqual(result.status, 0, result.output + result.errors)
+        XCTAssertTrue(result.output.contains("SUCCESS"), result.output)
+        // With --net-ring=off there is no ring, and the kernel says so.
+        let noRing = try Support.boot(
+            image, tender: ["--mem=8", "--net-ring=off", "--net:service=\(tap.name)"],
+            kernel: ["--case=ring-ok"])
+        XCTAssertEqual(noRing.status, 2, noRing.output + noRing.errors)
+        XCTAssertTrue(noRing.output.contains("the tender offers no net ring"), noRing.output)
+    }
+
     // MARK: - Malformed images
 
     /// Boots a copy of hello with `patch` applied to its bytes.

@@ -226,7 +226,7 @@ private final class UnixIperfKernel {
 
     static func start() throws -> UnixIperfKernel {
         let executable = try Support.unixKernel("iperf", examples: true, stack: .socket)
-        let port = try freePort()
+        let port = UInt16(try freeLocalPort())
         let outputFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "riad-iperf-\(getpid())-\(port).out")
         FileManager.default.createFile(atPath: outputFile.path, contents: nil)
@@ -246,23 +246,5 @@ private final class UnixIperfKernel {
             usleep(10_000)
         }
         return kernel
-    }
-
-    /// A TCP port of 127.0.0.1 that was free a moment ago.
-    private static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure(description: "socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let status = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 ? getsockname(fd, $0, &length) : -1
-            }
-        }
-        guard status == 0 else { throw TestFailure(description: "bind to a free port failed") }
-        return UInt16(bigEndian: address.sin_port)
     }
 }

@@ -14,51 +14,6 @@ final class TCPEchoTests: XCTestCase {
         }
     }
 
-    /// A file of `megabytes` MB of random bytes, removed after the test.
-    private func randomFile(megabytes: Int) throws -> URL {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("riad-echo-\(getpid())-in")
-        try Support.run("/bin/sh", ["-c", "head -c \(megabytes)M /dev/urandom > \(file.path)"]).check()
-        addTeardownBlock { try? FileManager.default.removeItem(at: file) }
-        return file
-    }
-
-    private func sha256(_ file: URL) throws -> String {
-        let result = try Support.run("/usr/bin/sha256sum", [file.path])
-        try result.check()
-        return String(result.output.prefix(64))
-    }
-
-    /// Sends `file` to the echo kernel with nc and checks that what came
-    /// back hashes the same.
-    private func echo(_ file: URL, through tap: TapFixture, timeout: TimeInterval = 300) throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("riad-echo-\(getpid())-out")
-        defer { try? FileManager.default.removeItem(at: out) }
-        // -N: shut the connection down for writing at the end of the file,
-        // so that the kernel sees end of stream and closes after echoing.
-        let nc = try Support.run(
-            "/bin/sh", ["-c", "nc -N -w 30 \(tap.kernelAddress) 7 < \(file.path) > \(out.path)"],
-            timeout: timeout)
-        XCTAssertEqual(nc.status, 0, nc.errors)
-        let size = (try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int) ?? -1
-        XCTAssertEqual(size, (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int))
-        XCTAssertEqual(try sha256(out), try sha256(file))
-    }
-
-    /// Starts the echo example; on hvt with `options` for riad-hvt (the
-    /// default data path is the net ring with offload).
-    private func startEcho(hvt: Bool, tap: TapFixture, options: [String] = []) throws {
-        if hvt {
-            try Support.requireKVM()
-            let image = try Support.kernel("echo", examples: true)
-            try tap.start(
-                Support.tender,
-                ["--mem=64", "--net:service=\(tap.name)"] + options + [image.path] + tap.addressArguments)
-        } else {
-            let executable = try Support.unixKernel("echo", examples: true)
-            try tap.start(executable.path, ["--net:service=\(tap.name)", "--"] + tap.addressArguments)
-        }
-    }
-
     func testSmallEchoOnHvt() throws {
         let tap = try TapFixture(prefix: "riadeh", subnet: 61)
         try startEcho(hvt: true, tap: tap)
@@ -163,6 +118,57 @@ final class TCPEchoTests: XCTestCase {
         // And the port that is open answers.
         let open = try Support.run("/bin/nc", ["-z", "-w", "5", tap.kernelAddress, "7"], timeout: 30)
         XCTAssertEqual(open.status, 0, open.errors)
+    }
+}
+
+/// The echo example and a file to send it, for the tests here and NetRingEndToEndTests.
+extension XCTestCase {
+    /// A file of `megabytes` MB of random bytes, removed after the test.
+    func randomFile(megabytes: Int) throws -> URL {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("riad-echo-\(getpid())-in")
+        try Support.run("/bin/sh", ["-c", "head -c \(megabytes)M /dev/urandom > \(file.path)"]).check()
+        addTeardownBlock { try? FileManager.default.removeItem(at: file) }
+        return file
+    }
+
+    func sha256(_ file: URL) throws -> String {
+        let result = try Support.run("/usr/bin/sha256sum", [file.path])
+        try result.check()
+        return String(result.output.prefix(64))
+    }
+
+    /// Sends `file` to the echo kernel with nc and checks that what came
+    /// back hashes the same.
+    func echo(_ file: URL, through tap: TapFixture, timeout: TimeInterval = 300) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("riad-echo-\(getpid())-out")
+        defer { try? FileManager.default.removeItem(at: out) }
+        // -N: shut the connection down for writing at the end of the file,
+        // so that the kernel sees end of stream and closes after echoing.
+        let nc = try Support.run(
+            "/bin/sh", ["-c", "nc -N -w 30 \(tap.kernelAddress) 7 < \(file.path) > \(out.path)"],
+            timeout: timeout)
+        XCTAssertEqual(nc.status, 0, nc.errors)
+        let size = (try? FileManager.default.attributesOfItem(atPath: out.path)[.size] as? Int) ?? -1
+        XCTAssertEqual(size, (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int))
+        XCTAssertEqual(try sha256(out), try sha256(file))
+    }
+
+    /// Starts the echo example on `tap`: on hvt under `tender` (riad-hvt,
+    /// or another hvt tender such as Solo5's) with `options` added, or on
+    /// unix.
+    func startEcho(
+        hvt: Bool, tap: TapFixture, tender: String = Support.tender, options: [String] = []
+    ) throws {
+        if hvt {
+            try Support.requireKVM()
+            let image = try Support.kernel("echo", examples: true)
+            try tap.start(
+                tender,
+                options + ["--mem=64", "--net:service=\(tap.name)", image.path] + tap.addressArguments)
+        } else {
+            let executable = try Support.unixKernel("echo", examples: true)
+            try tap.start(executable.path, ["--net:service=\(tap.name)", "--"] + tap.addressArguments)
+        }
     }
 }
 

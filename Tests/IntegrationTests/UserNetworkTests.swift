@@ -219,12 +219,6 @@ final class UserNetworkTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private func sha256(_ file: URL) throws -> String {
-        let result = try Support.run("/usr/bin/sha256sum", [file.path])
-        _ = try result.check()
-        return String(result.output.prefix(64))
-    }
-
     /// A TCP port on 127.0.0.1 that nothing listens on now.
     private func freePort() throws -> UInt16 {
         let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

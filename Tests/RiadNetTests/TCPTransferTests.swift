@@ -36,6 +36,22 @@ final class TCPTransferTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(run.clientCounters.retransmissions, UInt64(run.network.lost[0]))
     }
 
+    /// Segmentation offload: the sender hands over segments of up to 64
+    /// KiB for the device to cut; the peer takes them whole, as Linux does
+    /// from a tap. The bytes still arrive intact, with and without loss.
+    func testTransferWithSegmentationOffload() throws {
+        let run = try transfer(loss: 0, seed: 120, offload: true)
+        XCTAssertGreaterThan(run.network.offloaded, 0)
+        XCTAssertEqual(run.network.badOffloaded, 0)
+    }
+
+    func testTransferWithSegmentationOffloadAndFivePercentLoss() throws {
+        let run = try transfer(loss: 0.05, seed: 125, offload: true)
+        XCTAssertGreaterThan(run.network.offloaded, 0)
+        XCTAssertEqual(run.network.badOffloaded, 0)
+        XCTAssertGreaterThanOrEqual(run.clientCounters.retransmissions, UInt64(run.network.lost[0]))
+    }
+
     struct Run {
         var clientCounters: TCPCounters
         var serverCounters: TCPCounters
@@ -45,11 +61,12 @@ final class TCPTransferTests: XCTestCase {
 
     /// Sends `transferLength` bytes from client to server, then closes both
     /// ways; checks the bytes and that both ends end up closed.
-    private func transfer(loss: Double, seed: UInt64, file: StaticString = #filePath, line: UInt = #line)
-        throws -> Run
-    {
+    private func transfer(
+        loss: Double, seed: UInt64, offload: Bool = false, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Run {
         var configuration = TCPConfiguration()
         configuration.maximumConnections = 4
+        if offload { configuration.segmentationOffload = 65535 - 20 - 60 }
         var conditions = TCPLinkConditions()
         conditions.loss = loss
         conditions.duplication = 0.01

@@ -78,6 +78,10 @@ int riad_hvt_net_send(uint64_t handle, uint8_t *buffer, size_t length);
  * lent until the next call; NULL when none is waiting. */
 const uint8_t *riad_hvt_net_receive(uint64_t handle, size_t capacity, size_t *length);
 
+/* What the tender reports of this run (riad-hvt --stats, live), or NULL
+ * when it offers no TENDER_STATS (solo5-hvt). Read-only; counters grow. */
+const struct riad_hvt_tender_stats *riad_hvt_tender_stats(void);
+
 /* Heap statistics, in bytes and counts. */
 struct riad_heap_stats {
     uint64_t heap_size;   /* bytes managed (kernel end .. stack guard) */

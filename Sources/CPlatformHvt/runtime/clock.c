@@ -84,6 +84,7 @@ uint64_t riad_hvt_yield(uint64_t deadline_ns)
     riad_hvt_stack_check();
     /* Whatever was printed should be visible before we sleep. */
     riad_hvt_console_flush();
+    riad_hvt_net_waited();
     for (;;) {
         uint64_t now = riad_hvt_monotonic_ns();
         uint64_t timeout = deadline_ns > now ? deadline_ns - now : 0;

@@ -13,6 +13,10 @@
  * free again once the tender's ent_head has passed its entry. Nothing is
  * copied on the kernel's side.
  *
+ * A lone frame while the tender's I/O thread sleeps goes by hypercall
+ * instead (by_hypercall), so that an idle kernel answers as fast as
+ * without the ring.
+ *
  * Receive: reads are posted in batches, each into a buffer of the
  * device's receive queue, with one kick at most; the tender answers them
  * in order, a frame or "nothing waiting" each, and the queue then lends
@@ -29,13 +33,22 @@
 
 /*
  * Riad's FEAT note: this runtime understands NET_OFFLOAD (frames with a
- * virtio-net header, segments of up to 64 KiB), so riad-hvt may offer it.
+ * virtio-net header, segments of up to 64 KiB) and reads TENDER_STATS, so
+ * riad-hvt may offer them.
  */
 __attribute__((section(".note.riad.features"), aligned(4), used))
 const struct riad_feat_note riad_feat_note = {
     .h = {.n_namesz = 5, .n_descsz = 8, .n_type = RIAD_NOTE_TYPE_FEAT, .n_name = RIAD_NOTE_OWNER_RIAD},
-    .features = RIAD_HVT_FEATURE_NET_OFFLOAD,
+    .features = RIAD_HVT_FEATURE_NET_OFFLOAD | RIAD_HVT_FEATURE_TENDER_STATS,
 };
+
+const struct riad_hvt_tender_stats *riad_hvt_tender_stats(void)
+{
+    const struct riad_hvt_boot_info *boot = riad_hvt_get_boot_info();
+    if (boot == NULL || (boot->host_features & RIAD_HVT_FEATURE_TENDER_STATS) == 0)
+        return NULL;
+    return (const struct riad_hvt_tender_stats *)(uintptr_t)riad_hvt_tender_stats_address(boot->cmdline);
+}
 
 #define HANDLES 64
 #define RECEIVE_BATCH 32
@@ -66,6 +79,28 @@ struct receive_queue {
     unsigned count, next, batch;
 };
 static struct receive_queue *queues[HANDLES];
+
+/*
+ * While the tender's I/O thread sleeps and nothing waits in the ring, a
+ * lone frame goes faster by hypercall than by kicking the thread and
+ * waiting for it to wake. Past a few such hypercalls between two waits of
+ * the kernel, traffic is a stream, and waking the thread pays.
+ */
+#define HYPERCALLS_BEFORE_WAKING 4
+static unsigned hypercalls_since_wait;
+
+static bool by_hypercall(void)
+{
+    if (ring == NULL)
+        return true;
+    if (hypercalls_since_wait >= HYPERCALLS_BEFORE_WAKING || !ring->needs_kick ||
+        ring->ent_head != ring->ent_tail)
+        return false;
+    hypercalls_since_wait++;
+    return true;
+}
+
+void riad_hvt_net_waited(void) { hypercalls_since_wait = 0; }
 
 static uint64_t align_up(uint64_t value) { return (value + ALIGNMENT - 1) & ~(ALIGNMENT - 1); }
 
@@ -116,10 +151,11 @@ static void reclaim(void)
     }
 }
 
-/* Waits until the ring has room for one more entry. */
-static void wait_for_entry_room(void)
+/* Waits until the ring has room for the entry at `index` (ent_tail, or
+ * past it for entries written before one publication). */
+static void wait_for_entry_room(uint32_t index)
 {
-    while (ring->ent_tail - ring->ent_head >= RIAD_HVT_RING_SIZE - 1)
+    while (index - ring->ent_head >= RIAD_HVT_RING_SIZE - 1)
         riad_hvt_ring_relax();
 }
 
@@ -172,14 +208,14 @@ uint8_t *riad_hvt_net_transmit_buffer(size_t length)
 
 int riad_hvt_net_send(uint64_t handle, uint8_t *buffer, size_t length)
 {
-    if (ring == NULL) {
+    if (by_hypercall()) {
         volatile struct riad_hvt_hc_net_write hc = {
             .handle = handle, .data = (riad_gpa_t)(uintptr_t)buffer, .len = length, .ret = 0};
         riad_hvt_hypercall(RIAD_HVT_HYPERCALL_NET_WRITE, &hc);
         return hc.ret;
     }
-    wait_for_entry_room();
     uint32_t tail = ring->ent_tail;
+    wait_for_entry_room(tail);
     struct riad_hvt_ring_entry *entry = &ring->entries[tail & RIAD_HVT_RING_MASK];
     entry->operation = RIAD_HVT_RING_NET_WRITE;
     entry->handle = (uint32_t)handle;
@@ -234,7 +270,9 @@ static void refill_from_ring(uint64_t handle, struct receive_queue *queue)
     unsigned batch = queue->batch;
     uint32_t tail = ring->ent_tail;
     for (unsigned i = 0; i < batch; i++) {
-        wait_for_entry_room();
+        /* Room for each entry of the batch, not only the first: the
+         * tender may still hold nearly a ring's worth of writes. */
+        wait_for_entry_room(tail + i);
         struct riad_hvt_ring_entry *entry = &ring->entries[(tail + i) & RIAD_HVT_RING_MASK];
         entry->operation = RIAD_HVT_RING_NET_READ;
         entry->handle = (uint32_t)handle;
@@ -293,10 +331,10 @@ const uint8_t *riad_hvt_net_receive(uint64_t handle, size_t capacity, size_t *le
         /* Empty: ask the host once; nothing there means nothing waits. */
         if (refills == 1)
             break;
-        if (ring != NULL)
-            refill_from_ring(handle, queue);
-        else
+        if (by_hypercall())
             refill_by_hypercall(handle, queue);
+        else
+            refill_from_ring(handle, queue);
     }
     return NULL;
 }

@@ -57,6 +57,8 @@ riad_hvt_runtime_start(const struct riad_hvt_boot_info *boot_info);
 
 /* net.c: takes the net ring if the tender offers it. */
 void riad_hvt_net_init(const struct riad_hvt_boot_info *boot_info);
+/* The kernel is about to wait in POLL (clock.c). */
+void riad_hvt_net_waited(void);
 
 /* console.c */
 void riad_console_init(void);

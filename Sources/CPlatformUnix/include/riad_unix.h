@@ -212,7 +212,7 @@ static inline int riad_unix_interface_exists(const char *name)
 
 /* Attaches the /dev/net/tun descriptor fd to the tap interface name, without
  * the packet-information header: each read or write is one Ethernet frame. */
-static inline int riad_unix_tap_attach(int fd, const char *name)
+static inline int riad_unix_tap_attach(int fd, const char *name, int vnet_header)
 {
     struct ifreq request;
     memset(&request, 0, sizeof request);
@@ -221,8 +221,17 @@ static inline int riad_unix_tap_attach(int fd, const char *name)
         return -1;
     }
     strcpy(request.ifr_name, name);
-    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    request.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_header ? IFF_VNET_HDR : 0);
     return ioctl(fd, TUNSETIFF, &request);
+}
+
+/* For a tap attached with a virtio-net header of header_size bytes: let the
+ * host pass and take TCP segments of up to 64 KiB, checksums undone. */
+static inline int riad_unix_tap_offload(int fd, int header_size)
+{
+    if (ioctl(fd, TUNSETVNETHDRSZ, &header_size) != 0)
+        return -1;
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
 }
 
 /* Longest interface name, without the terminating NUL. */

@@ -52,6 +52,14 @@ typedef uint64_t riad_gpa_t;
  */
 #define RIAD_HVT_FEATURE_NET_OFFLOAD (1U << 16)
 
+/*
+ * TENDER_STATS (Riad's): the tender keeps struct riad_hvt_tender_stats up to
+ * date at riad_hvt_tender_stats_address(boot info), in the read-only low
+ * memory after the command line, for the kernel's monitoring. Asked for,
+ * like NET_OFFLOAD, with the FEAT note.
+ */
+#define RIAD_HVT_FEATURE_TENDER_STATS (1U << 17)
+
 /* The virtio-net header (virtio 1.x, 5.1.6; Linux's virtio_net_hdr_v1). */
 struct riad_virtio_net_hdr {
     uint8_t flags;        /* RIAD_VIRTIO_NET_HDR_F_* */
@@ -181,6 +189,26 @@ struct riad_hvt_hc_halt {
     riad_gpa_t cookie;   /* IN */
     int32_t exit_status; /* IN */
 };
+
+/* What a run cost so far, as riad-hvt --stats prints it. Each counter only
+ * grows; the kernel reads them without locks (they are 64-bit aligned). */
+struct riad_hvt_tender_stats {
+    uint64_t exits;       /* returns from KVM_RUN */
+    uint64_t other_exits; /* exits that were no hypercall */
+    uint64_t hypercall_frames_sent, hypercall_bytes_sent;
+    uint64_t hypercall_frames_received, hypercall_bytes_received;
+    uint64_t ring_frames_sent, ring_bytes_sent;
+    uint64_t ring_frames_received, ring_bytes_received;
+    uint64_t ring_empty_reads; /* ring reads that found no frame */
+    uint64_t ring_wake_ups;    /* times a kick woke the I/O thread */
+    uint64_t hypercalls[RIAD_HVT_HYPERCALL_MAX]; /* by number; [0] unused */
+};
+
+/* Where the tender keeps the statistics: after the command line. */
+static inline uint64_t riad_hvt_tender_stats_address(uint64_t cmdline)
+{
+    return (cmdline + RIAD_HVT_CMDLINE_SIZE + 63) & ~63ULL;
+}
 
 /*
  * Guest side: perform hypercall n with the structure at arg. The structure

@@ -30,6 +30,10 @@ struct TCPSimulatedNetwork {
         var bytes: [UInt8]
         var source: IPv4Address
         var destination: IPv4Address
+        /// A segment the device was to cut (segmentation offload), passed
+        /// whole with its checksum vouched for, as Linux takes one from a
+        /// tap; its checksum field holds only the pseudo-header's sum.
+        var offloaded = false
     }
 
     var client: TCPLayer
@@ -50,6 +54,11 @@ struct TCPSimulatedNetwork {
     private(set) var reordered = 0
     /// Events the clock jumped to.
     private(set) var steps = 0
+    /// Segments sent for the device to cut, and those of them whose
+    /// payload was not whole segments or whose checksum field was not the
+    /// pseudo-header's sum.
+    private(set) var offloaded = 0
+    private(set) var badOffloaded = 0
 
     init(configuration: TCPConfiguration, conditions: TCPLinkConditions, seed: UInt64) {
         client = TCPLayer(configuration: configuration, seed: seed &+ 1)
@@ -74,10 +83,12 @@ struct TCPSimulatedNetwork {
             packet.bytes.withUnsafeBytes { bytes in
                 if packet.toServer {
                     server.receive(
-                        segment: bytes, source: packet.source, destination: packet.destination, now: time)
+                        segment: bytes, source: packet.source, destination: packet.destination, now: time,
+                        checksumVerified: packet.offloaded)
                 } else {
                     client.receive(
-                        segment: bytes, source: packet.source, destination: packet.destination, now: time)
+                        segment: bytes, source: packet.source, destination: packet.destination, now: time,
+                        checksumVerified: packet.offloaded)
                 }
             }
         }
@@ -86,22 +97,43 @@ struct TCPSimulatedNetwork {
 
     /// Polls both layers, putting what they send on the link.
     mutating func poll() {
-        var outgoing: [(Bool, [UInt8], IPv4Address, IPv4Address)] = []
+        var outgoing: [(Bool, [UInt8], IPv4Address, IPv4Address, Int)] = []
         let time = now
-        client.poll(now: time) { source, destination, length, fill in
+        client.poll(now: time) { source, destination, length, segmentSize, fill in
             var bytes = [UInt8](repeating: 0, count: length)
             bytes.withUnsafeMutableBytes { fill($0) }
-            outgoing.append((true, bytes, source, destination))
+            outgoing.append((true, bytes, source, destination, segmentSize))
             return true
         }
-        server.poll(now: time) { source, destination, length, fill in
+        server.poll(now: time) { source, destination, length, segmentSize, fill in
             var bytes = [UInt8](repeating: 0, count: length)
             bytes.withUnsafeMutableBytes { fill($0) }
-            outgoing.append((false, bytes, source, destination))
+            outgoing.append((false, bytes, source, destination, segmentSize))
             return true
         }
-        for (toServer, bytes, source, destination) in outgoing {
-            transmit(bytes, toServer: toServer, source: source, destination: destination)
+        for (toServer, bytes, source, destination, segmentSize) in outgoing {
+            if segmentSize > 0 { check(offloaded: bytes, segmentSize, source, destination) }
+            transmit(
+                bytes, toServer: toServer, source: source, destination: destination,
+                offloaded: segmentSize > 0)
+        }
+    }
+
+    /// What a device that cuts segments relies on: whole segments of
+    /// payload, and the pseudo-header's sum in the checksum field.
+    private mutating func check(
+        offloaded bytes: [UInt8], _ segmentSize: Int, _ source: IPv4Address, _ destination: IPv4Address
+    ) {
+        offloaded += 1
+        let header = Int(bytes[12] >> 4) * 4
+        let expected = pseudoHeaderChecksum(
+            source: source, destination: destination, protocol: .tcp, length: UInt16(bytes.count)
+        ).folded
+        let field = UInt16(bytes[16]) << 8 | UInt16(bytes[17])
+        if (bytes.count - header) % segmentSize != 0 || bytes.count - header <= segmentSize
+            || field != expected
+        {
+            badOffloaded += 1
         }
     }
 
@@ -110,7 +142,7 @@ struct TCPSimulatedNetwork {
     }
 
     private mutating func transmit(
-        _ bytes: [UInt8], toServer: Bool, source: IPv4Address, destination: IPv4Address
+        _ bytes: [UInt8], toServer: Bool, source: IPv4Address, destination: IPv4Address, offloaded: Bool
     ) {
         let direction = toServer ? 0 : 1
         sent[direction] += 1
@@ -130,14 +162,14 @@ struct TCPSimulatedNetwork {
         enqueue(
             Packet(
                 time: arrival, order: 0, toServer: toServer, bytes: bytes, source: source,
-                destination: destination))
+                destination: destination, offloaded: offloaded))
         if chance(conditions.duplication) {
             duplicated += 1
             enqueue(
                 Packet(
                     time: arrival + UInt64(random.next(upTo: 2_000_000)), order: 0, toServer: toServer,
                     bytes: bytes,
-                    source: source, destination: destination))
+                    source: source, destination: destination, offloaded: offloaded))
         }
     }
 
