@@ -137,6 +137,11 @@ write("Net", "09-dns-nxdomain", b"\x09" + struct.pack("!HHHHHH", 0x1234, 0x8183,
 write("Net", "10-ipv4-address", b"\x0a" + b"192.168.1.20")
 write("Net", "10-ipv4-cidr", b"\x0a" + b"10.0.0.0/8")
 write("Net", "10-dns-name", b"\x0a" + b"www.example.com")
+# virtio-net headers (little-endian): a plain one, and a 64 KiB TCP segment
+# from the host with a checksum to complete (NEEDS_CSUM at 34 + 16).
+segment = ethernet(US_MAC, PEER_MAC, 0x0800, ipv4("10.0.0.1", "10.0.0.2", 6, tcp("10.0.0.1", "10.0.0.2", 80, 7, 1, 1, 0x10, 65535, b"", bytes(2896))))
+write("Net", "11-virtio-plain", b"\x0b" + bytes(12) + segment)
+write("Net", "11-virtio-gso", b"\x0b" + struct.pack("<BBHHHHH", 1, 1, 54, 1448, 34, 16, 0) + segment)
 
 
 # --- fuzz-ethernet: frames as [half-seconds][length][frame] ----------------

@@ -9,7 +9,10 @@
 #          for SECONDS, GET /index.html (283 bytes) on kept-alive
 #          connections; each configuration RUNS times, interleaved, median
 #          printed (after a 1 s warm-up each time).
-#   Riad:  website.hvt under the release riad-hvt, --mem=16 (its manifest's).
+#   Riad:  website.hvt under the release riad-hvt, --mem=16 (its manifest's),
+#          with its net ring and offload (the default), and with hypercalls
+#          only (--net-ring=off: one VM exit per frame, as before the ring),
+#          each with the VM exits per request riad-hvt --stats counted.
 #   nginx: 1 worker process, access log off, keepalive_requests 1000 (as
 #          RiadHTTP's maxRequestsPerConnection), htdocs/ as its root.
 #   Metrics: off (the default), --metrics=prometheus (sources on, /metrics
@@ -75,8 +78,8 @@ start_kernel() {
     shift
     # Each kernel has a new MAC address: forget the last one's.
     ip neigh flush dev "$tap"
-    "$tender" --mem="$memory" --net:service="$tap" "$image" --ipv4=$kernel_address/24 "$@" \
-        >"$work/kernel.log" 2>&1 &
+    "$tender" --stats "${tender_options[@]}" --mem="$memory" --net:service="$tap" "$image" \
+        --ipv4=$kernel_address/24 "$@" >"$work/kernel.log" 2>&1 &
     kernel=$!
     for _ in $(seq 100); do
         grep -q "serving" "$work/kernel.log" && return 0
@@ -86,10 +89,22 @@ start_kernel() {
     return 1
 }
 
+tender_options=()
+
+# SIGTERM: riad-hvt prints its --stats and exits.
 stop_kernel() {
-    kill "$kernel" 2>/dev/null || true
+    kill -TERM "$kernel" 2>/dev/null || true
     wait "$kernel" 2>/dev/null || true
     kernel=""
+}
+
+# VM exits per request of the last kernel: its --stats over the requests
+# wrk made (warm-up and run).
+exits_per_request() {
+    local exits requests
+    exits=$(sed -n 's/.*stats: \([0-9]*\) exits.*/\1/p' "$work/kernel.log")
+    requests=$(cat "$work/wrk-warm.txt" "$work/wrk.txt" | awk '/requests in/ { total += $1 } END { print total }')
+    python3 -c "print('%.2f' % (${exits:-0} / max(1, ${requests:-0})))"
 }
 
 # Requests per second of wrk against URL for SECONDS with CONNECTIONS
@@ -98,7 +113,7 @@ stop_kernel() {
 measure() {
     local url=$1 duration=$2 clients=${3:-$connections}
     local threads=$((clients < 2 ? 1 : 2))
-    wrk -c "$clients" -t $threads -d 1s "$url" >/dev/null 2>&1
+    wrk -c "$clients" -t $threads -d 1s "$url" >"$work/wrk-warm.txt" 2>&1
     wrk -c "$clients" -t $threads -d "${duration}s" "$url" >"$work/wrk.txt" 2>&1
     if grep -q -e "Non-2xx" -e "Socket errors" -e "unable to connect" "$work/wrk.txt"; then
         return 1
@@ -144,7 +159,7 @@ curl -sf http://$nginx_address/$page | cmp -s - "$htdocs/$page" ||
     { echo "http: nginx does not serve $page" >&2; exit 1; }
 
 # A real InfluxDB for the last configuration, if installed.
-configurations=(off prometheus influx-down)
+configurations=(off hypercalls prometheus influx-down)
 if command -v influxd >/dev/null; then
     mkdir -p "$work/influxdb"
     cat >"$work/influxdb.conf" <<EOF
@@ -171,17 +186,19 @@ fi
 
 arguments() {
     case $1 in
-    off) ;;
+    off | hypercalls) ;;
     prometheus) echo "--metrics=prometheus" ;;
     influx-down) echo "--metrics=influx-http:$host:9/riad --metrics-interval=1" ;;
     influx-up) echo "--metrics=influx-http:$host:8086/riad --metrics-interval=1" ;;
     esac
 }
 
-declare -A results
+declare -A results exits
 for run in $(seq "$runs"); do
     results[nginx]+="$(measure http://$nginx_address/$page "$seconds" || { cat "$work/wrk.txt" >&2; exit 1; }) "
     for configuration in "${configurations[@]}"; do
+        tender_options=()
+        if [ "$configuration" = hypercalls ]; then tender_options=(--net-ring=off); fi
         # shellcheck disable=SC2046
         start_kernel 16 $(arguments "$configuration") ||
             { cat "$work/kernel.log"; echo "http: the kernel did not start" >&2; exit 1; }
@@ -193,7 +210,11 @@ for run in $(seq "$runs"); do
             high_water=$(curl -sf http://$kernel_address/metrics | awk '/^riad_heap_high_water_bytes/ { print $2 }')
         fi
         stop_kernel
+        if [ "$configuration" = off ] || [ "$configuration" = hypercalls ]; then
+            exits[$configuration]+="$(exits_per_request) "
+        fi
     done
+    tender_options=()
 done
 if [ -n "${influxd:-}" ]; then
     points=$(curl -sG http://$host:8086/query --data-urlencode db=riad \
@@ -231,15 +252,19 @@ smallest_load=$smallest below_load=$below
 size=$(stat -c %s "$image")
 python3 - "$seconds" "$runs" "$connections" "$size" "$smallest_one" "$below_one" "$smallest_load" \
     "$below_load" "${high_water:-}" "${points:-}" "${results[nginx]}" "${results[off]}" "${results[prometheus]}" "${results[influx-down]}" \
-    "${results[influx-up]:-}" <<'PY'
+    "${results[influx-up]:-}" "${results[hypercalls]}" "${exits[off]}" "${exits[hypercalls]}" \
+    "$(git rev-parse --short HEAD)" <<'PY'
 import statistics, sys
 seconds, runs, connections, size, smallest_one, below_one, smallest_load, below_load, high_water, points = sys.argv[1:11]
-nginx, off, prometheus, down, up = ([float(x) for x in a.split()] for a in sys.argv[11:16])
+nginx, off, prometheus, down, up, calls, off_exits, call_exits = ([float(x) for x in a.split()] for a in sys.argv[11:19])
+commit = sys.argv[19]
 m = statistics.median
-print(f"wrk -c {connections} -t 2, {seconds} s, median of {runs} runs, GET /index.html (283 bytes)")
+print(f"commit {commit}; wrk -c {connections} -t 2, {seconds} s, median of {runs} runs, GET /index.html (283 bytes)")
 print(f"  nginx (1 worker) in a netns over veth: {m(nginx):9.0f} req/s   runs {' '.join(f'{x:.0f}' for x in nginx)}")
 print(f"  Riad website.hvt over a tap:           {m(off):9.0f} req/s   runs {' '.join(f'{x:.0f}' for x in off)}"
-      f"   ratio to nginx {m(off) / m(nginx):.3f}")
+      f"   ratio to nginx {m(off) / m(nginx):.3f}; {m(off_exits):.2f} VM exits per request")
+print(f"  the same, hypercalls only (no ring):   {m(calls):9.0f} req/s   runs {' '.join(f'{x:.0f}' for x in calls)}"
+      f"   ratio to nginx {m(calls) / m(nginx):.3f}; {m(call_exits):.2f} VM exits per request")
 def cost(name, values):
     if values:
         print(f"  metrics {name:<28} {m(values):9.0f} req/s   runs {' '.join(f'{x:.0f}' for x in values)}"

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # TCP throughput as iperf3 measures it: Debian's unmodified `iperf3 -c`
-# against examples/iperf on hvt over a tap device, each way (-R: the kernel
-# sends), and in the same run the same client against Linux's own iperf3
-# server on two paths:
+# against examples/iperf over a tap device, each way (-R: the kernel sends),
+# with the ping round trip and, on hvt, the VM exits per megabyte that
+# riad-hvt --stats counted. Riad runs in four ways:
+#
+#   hvt, hypercalls:  riad-hvt --net-ring=off, one exit per frame (as before
+#                     the net ring, and as under a tender without it);
+#   hvt, ring:        the shared net ring, frames of one MTU (--net-offload=off);
+#   hvt, offload:     the ring with 64 KiB TCP segments and the host's
+#                     checksums (the default);
+#   unix:             the unix target on the same tap, with offload.
+#
+# In the same run, the same client against Linux's own iperf3 server:
 #
 #   veth:  client and server in two network namespaces joined by a veth
 #          pair (Linux's TCP both ends, no copy through user space).
@@ -35,6 +44,7 @@ swift build "${scratch[@]}" --product riad >/dev/null
 riad=$(swift build "${scratch[@]}" --show-bin-path)/riad
 tender=$(swift build "${scratch[@]}" -c release --show-bin-path)/riad-hvt
 image=$("$riad" build examples/iperf -t hvt 2>/dev/null | tail -n 1)
+unix_image=$("$riad" build examples/iperf -t unix 2>/dev/null | tail -n 1)
 commit=$(git rev-parse --short HEAD)
 dirty=$(git status --porcelain --untracked-files=no | grep -q . && echo " (with uncommitted changes)" || true)
 
@@ -83,19 +93,46 @@ measure() {
     echo "$in $out"
 }
 
-# Riad: examples/iperf on hvt over a tap.
+# The average round trip of 20 pings, 50 ms apart, in ms.
+rtt() {
+    ping -c 20 -i 0.05 -q "$1" | python3 -c '
+import sys, re
+# The per-packet times are not in -q output; use avg of min/avg/max/mdev.
+for line in sys.stdin:
+    m = re.search(r"= ([0-9.]+)/([0-9.]+)/", line)
+    if m: print(m.group(2))'
+}
+
+# Riad: examples/iperf over a tap, started by the command in "$@" (which
+# gets the kernel's arguments after it). Prints "IN OUT RTT EXITS MB".
 ip tuntap add dev "$tap" mode tap
 ip addr add 10.90.0.1/24 dev "$tap"
 ip link set "$tap" up
-"$tender" --mem="$memory" --net:service="$tap" "$image" --ipv4=10.90.0.2/24 >"$work/kernel.log" 2>&1 &
-kernel=$!
-for _ in $(seq 100); do grep -q listening "$work/kernel.log" && break; sleep 0.1; done
-grep -q listening "$work/kernel.log" || { cat "$work/kernel.log"; echo "iperf: the kernel did not start" >&2; exit 1; }
-result=$(measure 10.90.0.2 env)
-read -r riad_in riad_out <<<"$result"
-kill "$kernel" 2>/dev/null || true
-wait "$kernel" 2>/dev/null || true
-kernel=""
+riad_run() {
+    "$@" --ipv4=10.90.0.2/24 >"$work/kernel.log" 2>&1 &
+    kernel=$!
+    for _ in $(seq 100); do grep -q listening "$work/kernel.log" && break; sleep 0.1; done
+    grep -q listening "$work/kernel.log" || { cat "$work/kernel.log"; echo "iperf: the kernel did not start" >&2; exit 1; }
+    local latency result
+    latency=$(rtt 10.90.0.2)
+    result=$(measure 10.90.0.2 env)
+    # SIGTERM: riad-hvt prints its --stats and exits.
+    kill -TERM "$kernel" 2>/dev/null || true
+    wait "$kernel" 2>/dev/null || true
+    kernel=""
+    python3 - "$work/kernel.log" <<'PY' | { read -r exits megabytes; echo "$result $latency $exits $megabytes"; }
+import re, sys
+text = open(sys.argv[1]).read()
+exits = re.search(r"stats: (\d+) exits", text)
+moved = sum(int(b) for b in re.findall(r"\((\d+) bytes\)", text))
+print(exits.group(1) if exits else "-", "%.1f" % (moved / 1e6))
+PY
+}
+hvt=("$tender" --stats --mem="$memory" --net:service="$tap")
+read -r call_in call_out call_rtt call_exits call_mb <<<"$(riad_run "${hvt[@]}" --net-ring=off "$image")"
+read -r ring_in ring_out ring_rtt ring_exits ring_mb <<<"$(riad_run "${hvt[@]}" --net-offload=off "$image")"
+read -r riad_in riad_out riad_rtt riad_exits riad_mb <<<"$(riad_run "${hvt[@]}" "$image")"
+read -r unix_in unix_out unix_rtt _ _ <<<"$(riad_run "$unix_image" --net:service="$tap" --)"
 
 # Linux over veth: an iperf3 server in one namespace, the client in another.
 ip netns add riadiperf-a
@@ -185,18 +222,29 @@ EOF
     stop_server
 fi
 
-python3 - "$commit$dirty" "$seconds" "$parallel" "$memory" "$riad_in" "$riad_out" "$veth_in" "$veth_out" \
-    "$relay_in" "$relay_out" <<'PY'
+python3 - "$commit$dirty" "$seconds" "$parallel" "$memory" "$veth_in" "$veth_out" "$relay_in" "$relay_out" \
+    "hvt, hypercalls:$call_in:$call_out:$call_rtt:$call_exits:$call_mb" \
+    "hvt, ring:$ring_in:$ring_out:$ring_rtt:$ring_exits:$ring_mb" \
+    "hvt, ring + offload:$riad_in:$riad_out:$riad_rtt:$riad_exits:$riad_mb" \
+    "unix, offload:$unix_in:$unix_out:$unix_rtt:-:-" <<'PY'
 import sys
 commit, seconds, parallel, memory = sys.argv[1:5]
-ri, ro, vi, vo = map(float, sys.argv[5:9])
-relay = [float(x) for x in sys.argv[9:11] if x]
+vi, vo = float(sys.argv[5]), float(sys.argv[6])
+relay = [float(x) for x in sys.argv[7:9] if x]
 print(f"commit {commit}; iperf3 -c, {seconds} s, -P {parallel}; Riad kernel --mem={memory}")
-for name, riad, veth, index in (("host -> kernel", ri, vi, 0), ("kernel -> host (-R)", ro, vo, 1)):
-    line = f"{name}: Riad on hvt {riad:.3f} Gbit/s; Linux over veth {veth:.3f} (ratio {riad / veth:.3f})"
+print(f"baselines: Linux over veth {vi:.3f} / {vo:.3f} Gbit/s (in / out)"
+      + (f"; Linux behind a tap relay {relay[0]:.3f} / {relay[1]:.3f}" if relay else ""))
+for row in sys.argv[9:]:
+    name, i, o, rtt, exits, mb = row.split(":")
+    i, o = float(i), float(o)
+    line = (f"{name}: host -> kernel {i:.3f} Gbit/s (veth ratio {i / vi:.3f}), "
+            f"kernel -> host {o:.3f} (ratio {o / vo:.3f}); ping {float(rtt):.3f} ms")
     if relay:
-        line += f"; Linux behind a tap relay {relay[index]:.3f} (ratio {riad / relay[index]:.3f})"
+        line += f"; relay ratios {i / relay[0]:.3f} / {o / relay[1]:.3f}"
+    if exits != "-" and float(mb) > 0:
+        line += f"; {int(exits) / float(mb):.1f} exits per MB ({exits} exits, {mb} MB)"
     print(line)
 if not relay:
     print("(no C compiler: the tap relay baseline was skipped)")
+print("aims: at least 5 Gbit/s each way on hvt (floor 2), 10 on unix over a tap; ping no slower than hypercalls")
 PY

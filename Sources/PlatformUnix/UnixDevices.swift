@@ -88,7 +88,7 @@ public struct UnixNetwork {
     public func sendToHost(_ frame: UnsafeRawBufferPointer) -> Bool {
         guard let base = frame.baseAddress, frame.count <= prefix + largestFrameLength else { return false }
         guard riad_unix_write_frame(fd, base, frame.count) == 0 else { return false }
-        pcap?.record(UnsafeRawBufferPointer(rebasing: frame[prefix...]))
+        capture(frame)
         return true
     }
 
@@ -99,8 +99,16 @@ public struct UnixNetwork {
         guard let base = buffer.baseAddress else { return nil }
         let count = riad_unix_read_frame(fd, base, buffer.count)
         guard count > prefix else { return nil }
-        pcap?.record(UnsafeRawBufferPointer(rebasing: buffer[prefix..<count]))
+        capture(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         return count
+    }
+
+    /// Records `frame` (after its virtio-net header, with offloads) as the
+    /// wire carries it: a checksum left to the host completed.
+    private func capture(_ frame: UnsafeRawBufferPointer) {
+        guard let pcap else { return }
+        guard prefix > 0 else { return pcap.record(frame) }
+        VirtioNetHeader.withWireFrame(frame) { pcap.record($0) }
     }
 }
 

@@ -168,3 +168,36 @@ public struct VirtioNetHeader: Equatable, Sendable {
         put(0, 10)
     }
 }
+
+extension VirtioNetHeader {
+    /// Calls `body` with the frame after the header at the start of
+    /// `bytes` as the wire will carry it: a checksum left to the host
+    /// (NEEDS_CSUM) is completed in a copy, so that a capture decodes
+    /// with valid checksums. Frames whose header does not parse are passed
+    /// as they are.
+    public static func withWireFrame(
+        _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void
+    ) {
+        guard bytes.count >= length else { return body(bytes) }
+        let frame = UnsafeRawBufferPointer(rebasing: bytes[length...])
+        guard let header = try? parse(bytes), header.flags & needsChecksum != 0 else { return body(frame) }
+        var copy = [UInt8](frame)
+        copy.withUnsafeMutableBytes { header.completeChecksum(in: $0) }
+        copy.withUnsafeBytes(body)
+    }
+
+    /// Computes the checksum a NEEDS_CSUM header leaves to the host: the
+    /// field holds the pseudo-header's sum, and the checksum covers it and
+    /// everything from `checksumStart` to the end (Linux's
+    /// CHECKSUM_PARTIAL).
+    public func completeChecksum(in frame: UnsafeMutableRawBufferPointer) {
+        let start = Int(checksumStart)
+        let field = start + Int(checksumOffset)
+        guard flags & Self.needsChecksum != 0, field + 2 <= frame.count else { return }
+        var sum = InternetChecksum()
+        sum.add(UnsafeRawBufferPointer(rebasing: frame[start...]))
+        let value = sum.value
+        frame[field] = UInt8(value >> 8)
+        frame[field + 1] = UInt8(value & 0xff)
+    }
+}

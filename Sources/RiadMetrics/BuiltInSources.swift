@@ -80,7 +80,7 @@ public struct LoopMetrics {
 /// (`HostStatistics`, the live form of `riad-hvt --stats`), as counters:
 /// `exits`, `poll_exits`, `frame_exits`, `ring_frames_sent`,
 /// `ring_frames_received`, `hypercall_frames_sent`,
-/// `hypercall_frames_received`, `bytes_sent`, `bytes_received`,
+/// `hypercall_frames_received`, `sent` and `received` (bytes),
 /// `wake_ups`. Exits per byte or per request show what the data path
 /// costs. Sampled only where the host reports them (nil: left at 0).
 public struct TenderMetrics {
@@ -97,9 +97,9 @@ public struct TenderMetrics {
         let callSent = source.counter("hypercall_frames_sent", help: "Frames sent by hypercall.")
         let callReceived = source.counter("hypercall_frames_received", help: "Frames received by hypercall.")
         let bytesSent = source.counter(
-            "bytes_sent", unit: .bytes, help: "Bytes the tender sent for the kernel.")
+            "sent", unit: .bytes, help: "Bytes the tender sent for the kernel.")
         let bytesReceived = source.counter(
-            "bytes_received", unit: .bytes, help: "Bytes the tender received for the kernel.")
+            "received", unit: .bytes, help: "Bytes the tender received for the kernel.")
         let wakeUps = source.counter("wake_ups", help: "Times a kick woke the tender's I/O thread.")
         source.sampler = {
             guard let host = read() else { return }

@@ -2,6 +2,8 @@
 // host must do with them), RFC 1191 (the next-hop MTU in "fragmentation
 // needed"), RFC 1812 section 5.2.7.1 (the unreachable codes after 5).
 
+import Riad
+
 /// An ICMP message type (RFC 792; the IANA "ICMP Type Numbers" registry).
 public struct ICMPv4Type: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public var rawValue: UInt8

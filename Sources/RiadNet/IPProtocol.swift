@@ -2,6 +2,8 @@
 // that RFC 5237 describes) and the IPv4 pseudo-header that UDP (RFC 768)
 // and TCP (RFC 9293 section 3.1) include in their checksums.
 
+import Riad
+
 /// The protocol of an IPv4 packet's payload: the header's Protocol field.
 ///
 /// A struct rather than an enum so that every byte is a value: a packet of

@@ -7,6 +7,8 @@
 // the ones it does not implement, which here is all of them). Packets are
 // emitted without options.
 
+import Riad
+
 /// Field offsets of the IPv4 header (RFC 791 section 3.1).
 private enum Layout {
     static let versionAndHeaderLength = 0

@@ -2,6 +2,8 @@
 // (options, parsed by TCPOptions) and the checksum over the IPv4
 // pseudo-header (section 3.1 "Checksum").
 
+import Riad
+
 /// The meaning of a TCP segment's header, parsed from bytes or to be
 /// emitted; the payload is not copied but referred to by its place in the
 /// bytes.

@@ -13,6 +13,8 @@
 // The ECE and CWR bits are RFC 3168 section 6.1's; the bit before them (NS,
 // RFC 3540) was made historic by RFC 8311 and is treated as reserved.
 
+import Riad
+
 /// The control bits of a TCP header (RFC 9293 section 3.1 "Control Bits",
 /// RFC 3168 section 23.2 for ECE and CWR), as in the header's 14th octet.
 public struct TCPFlags: OptionSet, Sendable, Hashable {

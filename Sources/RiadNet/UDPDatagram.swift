@@ -1,6 +1,8 @@
 // UDP datagrams: RFC 768, with RFC 1122 section 4.1.3 (what a host must
 // check) over IPv4.
 
+import Riad
+
 /// Field offsets of the UDP header (RFC 768 "Format").
 private enum Layout {
     static let sourcePort = 0

@@ -1,5 +1,6 @@
 import CRiadTender
 import Glibc
+import Riad
 import RiadABI
 
 /// struct riad_virtio_net_hdr's size.
@@ -107,10 +108,13 @@ struct NetDevice {
     /// give a read: one MTU, or with offload a 64 KiB IPv4 datagram.
     var largestFrame: Int { headerLength + 14 + (headerLength > 0 ? 65535 : Int(mtu)) }
 
-    /// The frame as the wire has it, without the virtio-net header (for
-    /// pcap).
-    func wireFrame(_ frame: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: frame[Swift.min(headerLength, frame.count)...])
+    /// Records `frame` (with its virtio-net header, if the device has one)
+    /// in the device's capture, as the wire carries it: without the header,
+    /// with a checksum left to the host completed.
+    func capture(_ frame: UnsafeRawBufferPointer) {
+        guard let pcap else { return }
+        guard headerLength > 0 else { return pcap.record(frame) }
+        VirtioNetHeader.withWireFrame(frame) { pcap.record($0) }
     }
 
     /// A device on a descriptor the caller opened (the unit tests: one end

@@ -129,7 +129,7 @@ struct Hypercalls {
         if written == frame.count {
             statistics.add(.hypercallFramesSent)
             statistics.add(.hypercallBytesSent, UInt64(written))
-            net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(frame)))
+            net.capture(UnsafeRawBufferPointer(frame))
         }
         try memory.store(call, at: address)
     }
@@ -164,7 +164,7 @@ struct Hypercalls {
             call.ret = Int32(RIAD_HVT_R_OK.rawValue)
             statistics.add(.hypercallFramesReceived)
             statistics.add(.hypercallBytesReceived, UInt64(count))
-            net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(rebasing: buffer[..<count])))
+            net.capture(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
         try memory.store(call, at: address)
     }

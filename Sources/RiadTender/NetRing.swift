@@ -177,7 +177,7 @@ final class NetRing: @unchecked Sendable {
         if written == frame.count {
             statistics.add(.ringFramesSent)
             statistics.add(.ringBytesSent, UInt64(frame.count))
-            net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(frame)))
+            net.capture(UnsafeRawBufferPointer(frame))
         } else if net.isUser && written < 0 && (errno == EPIPE || errno == ECONNRESET) {
             throw Hypercalls.helperExited(net)
         }
@@ -219,7 +219,7 @@ final class NetRing: @unchecked Sendable {
                 commit.len = UInt32(count)
                 statistics.add(.ringFramesReceived)
                 statistics.add(.ringBytesReceived, UInt64(count))
-                net.pcap?.record(net.wireFrame(UnsafeRawBufferPointer(rebasing: buffer[..<count])))
+                net.capture(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
             } else {
                 commit.ret = Int32((errno == EAGAIN ? RIAD_HVT_R_AGAIN : RIAD_HVT_R_EUNSPEC).rawValue)
                 statistics.add(.ringEmptyReads)

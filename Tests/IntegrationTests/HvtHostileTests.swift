@@ -65,9 +65,16 @@ final class HvtHostileTests: XCTestCase {
                 "ent_tail is 5000 with ent_head at 0: moved backwards or past the ring's 1024"
             ),
         ]
-        for (name, message) in cases {
+        // As Solo5's ring (no offload), and the oversize case with offload.
+        let offloaded = (
+            "ring-oversize",
+            "entry 0 sends a frame of 65562 bytes on 'service' (frames are 26 to 65561 bytes)"
+        )
+        for (name, message) in cases + [offloaded] {
+            let offload = name == offloaded.0 && message == offloaded.1 ? "on" : "off"
             let result = try Support.boot(
-                image, tender: ["--mem=8", "--net:service=\(tap.name)"], kernel: ["--case=\(name)"])
+                image, tender: ["--mem=8", "--net-offload=\(offload)", "--net:service=\(tap.name)"],
+                kernel: ["--case=\(name)"])
             XCTAssertEqual(result.status, 1, "\(name): \(result.output) \(result.errors)")
             XCTAssertTrue(
                 result.errors.contains("riad-hvt: error: the kernel broke the net ring's protocol: "),

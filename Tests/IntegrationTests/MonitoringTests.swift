@@ -175,7 +175,9 @@ final class MonitoringTests: XCTestCase {
             })
         let points = try lines.map(LinePoint.init)
         XCTAssertEqual(
-            Set(points.map(\.measurement)), ["heap", "loop", "net", "tcp", "http", "app", "influx"],
+            // `tender`: riad-hvt's own counters of the run (TENDER_STATS).
+            Set(points.map(\.measurement)),
+            ["heap", "loop", "net", "tcp", "http", "app", "influx", "tender"],
             lines.joined(separator: "\n"))
         XCTAssert(points.allSatisfy { $0.tags["name"] == "e2e-tcp" })
         XCTAssert(

@@ -1,3 +1,4 @@
+import Riad
 import RiadNet
 import XCTest
 
