@@ -24,13 +24,13 @@
 # Ratios are to veth (and to relay where it ran). Needs root (taps,
 # namespaces), /dev/kvm and iperf3 (apt-get install iperf3).
 # Usage: benchmarks/iperf.sh [SECONDS] [PARALLEL]   (default 5 1)
-# MEM=MB sets the kernel's --mem (default 64, its manifest's).
+# MEM=MB sets the kernel's --mem (default 256, its manifest's).
 # SCRATCH=DIR builds in DIR instead of .build (swift build --scratch-path).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
 parallel=${2:-1}
-memory=${MEM:-64}
+memory=${MEM:-256}
 export PATH=/opt/swift/usr/bin:$PATH
 
 [ "$(id -u)" = 0 ] || { echo "iperf: needs root (taps, network namespaces)" >&2; exit 1; }

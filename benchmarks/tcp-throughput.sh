@@ -38,7 +38,7 @@ ip tuntap add dev "$tap" mode tap
 ip addr add 10.84.0.1/24 dev "$tap"
 ip link set "$tap" up
 log=$(mktemp)
-"$tender" --mem=64 --net:service="$tap" "$image" --ipv4=10.84.0.2/24 >"$log" 2>&1 &
+"$tender" --mem=256 --net:service="$tap" "$image" --ipv4=10.84.0.2/24 >"$log" 2>&1 &
 kernel=$!
 for _ in $(seq 100); do grep -q ready "$log" && break; sleep 0.1; done
 grep -q ready "$log" || { cat "$log"; echo "tcp-throughput: the kernel did not start" >&2; exit 1; }

@@ -84,7 +84,7 @@ final class IperfTests: XCTestCase {
         try Support.requireKVM()
         let image = try Support.kernel("iperf", examples: true)
         try tap.start(
-            Support.tender, ["--mem=64", "--net:service=\(tap.name)", image.path] + tap.addressArguments)
+            Support.tender, ["--mem=256", "--net:service=\(tap.name)", image.path] + tap.addressArguments)
         try tap.waitForOutput(containing: "listening on port 5201")
     }
 

@@ -79,6 +79,7 @@ struct receive_queue {
     unsigned count, next, batch;
 };
 static struct receive_queue *queues[HANDLES];
+static unsigned queues_in_use;
 
 /*
  * While the tender's I/O thread sleeps and nothing waits in the ring, a
@@ -241,6 +242,7 @@ static struct receive_queue *queue_for(uint64_t handle, size_t capacity)
             return NULL;
         memset(queue, 0, sizeof *queue);
         queue->batch = 1;
+        queues_in_use++;
     } else {
         free(queue->buffers);
     }
@@ -258,6 +260,7 @@ static struct receive_queue *queue_for(uint64_t handle, size_t capacity)
     if (queue->buffers == NULL) {
         free(queue);
         queues[handle] = NULL;
+        queues_in_use--;
         return NULL;
     }
     queues[handle] = queue;
@@ -337,4 +340,43 @@ const uint8_t *riad_hvt_net_receive(uint64_t handle, size_t capacity, size_t *le
             refill_from_ring(handle, queue);
     }
     return NULL;
+}
+
+/* Whether the queue still holds a frame not yet lent. */
+static bool holds_frame(const struct receive_queue *queue)
+{
+    for (unsigned index = queue->next; index < queue->count; index++)
+        if (queue->lengths[index] != 0)
+            return true;
+    return false;
+}
+
+bool riad_hvt_net_busy(void)
+{
+    /* Only while the tender's I/O thread is awake is a look free (no
+     * kick), and only a device that receives has a queue to look into. */
+    return ring != NULL && !ring->needs_kick && ring->ent_head == ring->ent_tail &&
+           queues_in_use > 0;
+}
+
+uint64_t riad_hvt_net_poll(void)
+{
+    if (!riad_hvt_net_busy())
+        return 0;
+    uint64_t ready = 0;
+    for (unsigned handle = 0; handle < HANDLES; handle++) {
+        struct receive_queue *queue = queues[handle];
+        if (queue == NULL)
+            continue;
+        if (!holds_frame(queue)) {
+            /* One read: the frame, if any, waits in the queue. */
+            unsigned batch = queue->batch;
+            queue->batch = 1;
+            refill_from_ring(handle, queue);
+            queue->batch = batch;
+        }
+        if (holds_frame(queue))
+            ready |= 1ULL << handle;
+    }
+    return ready;
 }

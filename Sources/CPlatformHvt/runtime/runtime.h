@@ -41,6 +41,7 @@
 
 #ifndef __ASSEMBLER__
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "riad_hvt_runtime.h"
@@ -59,6 +60,12 @@ riad_hvt_runtime_start(const struct riad_hvt_boot_info *boot_info);
 void riad_hvt_net_init(const struct riad_hvt_boot_info *boot_info);
 /* The kernel is about to wait in POLL (clock.c). */
 void riad_hvt_net_waited(void);
+/* The devices with a frame waiting, found without an exit (through the
+ * ring, while the tender's I/O thread is awake); 0 when none is, or when
+ * that cannot be known without one. */
+uint64_t riad_hvt_net_poll(void);
+/* Whether riad_hvt_net_poll can look without an exit now. */
+bool riad_hvt_net_busy(void);
 
 /* console.c */
 void riad_console_init(void);
