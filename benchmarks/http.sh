@@ -202,8 +202,8 @@ for run in $(seq "$runs"); do
         # shellcheck disable=SC2046
         start_kernel 16 $(arguments "$configuration") ||
             { cat "$work/kernel.log"; echo "http: the kernel did not start" >&2; exit 1; }
-        curl -sf http://$kernel_address/$page | cmp -s - "$htdocs/$page" ||
-            { echo "http: the kernel does not serve $page" >&2; exit 1; }
+        curl -sf -m 5 http://$kernel_address/$page | cmp -s - "$htdocs/$page" ||
+            { cat "$work/kernel.log"; echo "http: the kernel ($configuration) does not serve $page" >&2; exit 1; }
         results[$configuration]+="$(measure http://$kernel_address/$page "$seconds" ||
             { cat "$work/wrk.txt" "$work/kernel.log" >&2; exit 1; }) "
         if [ "$configuration" = prometheus ]; then

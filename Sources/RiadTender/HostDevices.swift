@@ -86,6 +86,9 @@ struct NetDevice {
                     + "and are you root?): \(reason)")
         }
         headerLength = offload ? VirtioNetHeaderSize : 0
+        // Offloads stay on a tap after its last user: one that had them
+        // would hand this one 64 KiB segments and unfinished checksums.
+        if !offload { _ = riad_ioctl_val(fd, RIAD_TUNSETOFFLOAD, 0) }
         if offload {
             var size = Int32(VirtioNetHeaderSize)
             let flags = UInt(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)

@@ -57,10 +57,9 @@ public struct HvtTender {
             into: memory, kernelEnd: image.kernelEnd, tscFrequency: machine.tscFrequency,
             manifest: manifest.bytes(), features: features)
         // Counters the kernel can read, when it asked for them.
-        let statistics =
-            features & RIAD_HVT_FEATURE_TENDER_STATS != 0
-            ? TenderStatistics(storage: memory.all.baseAddress! + Int(statisticsAddress))
-            : TenderStatistics()
+        let statistics = TenderStatistics(
+            mirror: features & RIAD_HVT_FEATURE_TENDER_STATS != 0
+                ? memory.all.baseAddress! + Int(statisticsAddress) : nil)
         let ring = kick.map { (NetRing(memory: memory, nets: nets, statistics: statistics), kick: $0) }
         try machine.setRegisters(entry: image.entry)
 

@@ -5,8 +5,10 @@ import RiadABI
 /// What a run cost: the vCPU's exits by kind, and the frames and bytes the
 /// network devices moved by each path. `--stats` prints it at exit; a
 /// kernel that asks (TENDER_STATS) reads it live from its low memory,
-/// where the counters then live (struct riad_hvt_tender_stats, in the
-/// order of `Counter` and then one per hypercall number).
+/// where each new value is also stored (struct riad_hvt_tender_stats, in
+/// the order of `Counter` and then one per hypercall number). The tender
+/// only ever writes that copy: a kernel that rewrites it (it controls its
+/// own page tables) changes what it reads, never what the tender counts.
 ///
 /// Each counter has one writer (the run loop, or the net ring's I/O
 /// thread) and is read by the other only for the report, so a volatile
@@ -32,26 +34,20 @@ final class TenderStatistics: @unchecked Sendable {
     private static let hypercallBase = Counter.allCases.count
     private static let count = hypercallBase + Int(RIAD_HVT_HYPERCALL_MAX.rawValue)
 
-    /// Whether `values` is this object's own (else guest memory's).
-    private let owned: Bool
+    /// The kernel's copy, in guest memory, if it asked for one.
+    private let mirror: UnsafeMutablePointer<UInt64>?
 
-    /// Counters of the tender's own.
-    init() {
+    /// Counters, and with `mirror` (the struct riad_hvt_tender_stats in
+    /// guest memory, zeroed here) the kernel's copy of them.
+    init(mirror storage: UnsafeMutableRawPointer? = nil) {
+        precondition(MemoryLayout<riad_hvt_tender_stats>.size == Self.count * 8)
         values = .allocate(capacity: Self.count)
         values.initialize(repeating: 0, count: Self.count)
-        owned = true
+        mirror = storage?.bindMemory(to: UInt64.self, capacity: Self.count)
+        mirror?.initialize(repeating: 0, count: Self.count)
     }
 
-    /// Counters kept in guest memory at `storage` (the kernel's copy),
-    /// `size` bytes of struct riad_hvt_tender_stats, zeroed here.
-    init(storage: UnsafeMutableRawPointer) {
-        precondition(MemoryLayout<riad_hvt_tender_stats>.size == Self.count * 8)
-        values = storage.bindMemory(to: UInt64.self, capacity: Self.count)
-        values.initialize(repeating: 0, count: Self.count)
-        owned = false
-    }
-
-    deinit { if owned { values.deallocate() } }
+    deinit { values.deallocate() }
 
     func add(_ counter: Counter, _ amount: UInt64 = 1) {
         add(at: counter.rawValue, amount)
@@ -68,7 +64,9 @@ final class TenderStatistics: @unchecked Sendable {
     func hypercalls(_ number: Int) -> UInt64 { riad_load_u64(values + Self.hypercallBase + number) }
 
     private func add(at index: Int, _ amount: UInt64) {
-        riad_store_u64(values + index, riad_load_u64(values + index) &+ amount)
+        let value = riad_load_u64(values + index) &+ amount
+        riad_store_u64(values + index, value)
+        if let mirror { riad_store_u64(mirror + index, value) }
     }
 
     static let hypercallNames = [

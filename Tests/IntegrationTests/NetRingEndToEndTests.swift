@@ -60,6 +60,23 @@ final class NetRingEndToEndTests: XCTestCase {
         XCTAssertLessThan(stats.receivedByHypercall, stats.receivedByRing, stats.text)
     }
 
+    /// Offloads stay on a tap after the tender that set them exits: a
+    /// kernel without offload on the same tap next must still get whole,
+    /// checksummed frames (riad-hvt clears them when it opens a tap
+    /// without). 2 MB each way after a kernel with offload moved 2 MB.
+    func testATapKeepsNoOffloadsFromItsLastUser() throws {
+        for tool in ["/bin/nc", "/usr/bin/sha256sum", "/usr/bin/head"] {
+            try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: tool), "\(tool) is missing")
+        }
+        let tap = try TapFixture(prefix: "riadrs", subnet: 96)
+        try startEcho(hvt: true, tap: tap)
+        try echo(try randomFile(megabytes: 2), through: tap)
+        tap.stop()
+        _ = try? Support.run("/sbin/ip", ["neigh", "flush", "dev", tap.name])
+        try startEcho(hvt: true, tap: tap, options: ["--net-offload=off"])
+        try echo(try randomFile(megabytes: 2), through: tap)
+    }
+
     /// Runs the ping kernel under `riad-hvt --stats` with `options`, pings
     /// it three times and waits for it to exit by itself; returns what
     /// `--stats` printed.

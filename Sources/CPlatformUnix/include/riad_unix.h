@@ -222,7 +222,13 @@ static inline int riad_unix_tap_attach(int fd, const char *name, int vnet_header
     }
     strcpy(request.ifr_name, name);
     request.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_header ? IFF_VNET_HDR : 0);
-    return ioctl(fd, TUNSETIFF, &request);
+    if (ioctl(fd, TUNSETIFF, &request) != 0)
+        return -1;
+    /* Offloads stay on a tap after its last user: one that had them would
+     * hand this one 64 KiB segments and unfinished checksums. */
+    if (!vnet_header)
+        (void)ioctl(fd, TUNSETOFFLOAD, 0UL);
+    return 0;
 }
 
 /* For a tap attached with a virtio-net header of header_size bytes: let the
