@@ -12,9 +12,6 @@ extension HvtNetwork: NetworkDevice {
 
     public var offloads: NetworkOffloads { riad_hvt_net_offload() != 0 ? .tcpSegmentation : [] }
 
-    /// Bytes before each frame: the virtio-net header with NET_OFFLOAD.
-    private var prefix: Int { riad_hvt_net_offload() != 0 ? VirtioNetHeader.length : 0 }
-
     public func transmit(length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) throws(RiadError) {
         try transmit(length: length, metadata: .none, fill)
     }
@@ -22,26 +19,17 @@ extension HvtNetwork: NetworkDevice {
     public func transmit(
         length: Int, metadata: FrameMetadata, _ fill: (UnsafeMutableRawBufferPointer) -> Int
     ) throws(RiadError) {
-        let prefix = self.prefix
-        guard length >= 0, length <= (metadata == .none ? maximumFrameLength : largestFrameLength) else {
-            throw RiadError(.invalidArgument, "frame length out of range")
-        }
-        guard prefix > 0 || metadata == .none else {
-            throw RiadError(.invalidArgument, "the device has no offloads")
-        }
-        guard let start = riad_hvt_net_transmit_buffer(prefix + length) else {
-            throw RiadError(.wouldBlock, "no transmit buffer")
-        }
-        let used = fill(UnsafeMutableRawBufferPointer(start: start + prefix, count: length))
-        guard used >= 0, used <= length else {
-            throw RiadError(.invalidArgument, "filled length out of range")
-        }
-        guard used > 0 else { return }
-        if prefix > 0 {
-            VirtioNetHeader.prefix(
-                UnsafeMutableRawBufferPointer(start: start, count: prefix + used), sending: metadata)
-        }
-        guard riad_hvt_net_send(handle.rawValue, start, prefix + used) == 0 else {
+        let frame = try buildFrame(
+            length: length, metadata: metadata,
+            in: { (size) throws(RiadError) -> UnsafeMutableRawBufferPointer in
+                guard let start = riad_hvt_net_transmit_buffer(size) else {
+                    throw RiadError(.wouldBlock, "no transmit buffer")
+                }
+                return UnsafeMutableRawBufferPointer(start: start, count: size)
+            }, fill)
+        guard let frame else { return }
+        let start = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard riad_hvt_net_send(handle.rawValue, start, frame.count) == 0 else {
             throw RiadError(.deviceError, "the host refused the frame")
         }
     }
@@ -53,16 +41,13 @@ extension HvtNetwork: NetworkDevice {
     public func receive<Result>(_ consume: (UnsafeRawBufferPointer, FrameMetadata) -> Result)
         throws(RiadError) -> Result?
     {
-        let prefix = self.prefix
         while true {
             var length = 0
-            guard let frame = riad_hvt_net_receive(handle.rawValue, prefix + largestFrameLength, &length)
+            guard let frame = riad_hvt_net_receive(handle.rawValue, hostPrefix + largestFrameLength, &length)
             else { return nil }
-            let bytes = UnsafeRawBufferPointer(start: frame, count: length)
-            guard prefix > 0 else { return consume(bytes, .none) }
-            // A header the host must not send drops the frame: never trusted.
-            guard let (frame, metadata) = VirtioNetHeader.strip(bytes) else { continue }
-            return consume(frame, metadata)
+            guard let (bytes, metadata) = openFrame(UnsafeRawBufferPointer(start: frame, count: length))
+            else { continue }
+            return consume(bytes, metadata)
         }
     }
 }

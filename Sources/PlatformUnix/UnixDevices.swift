@@ -79,14 +79,13 @@ public struct UnixNetwork {
         offloads = device.offload ? .tcpSegmentation : []
     }
 
-    /// Bytes of virtio-net header before each frame on the descriptor.
-    private var prefix: Int { offloads.isEmpty ? 0 : VirtioNetHeader.length }
-
     /// Sends one frame, after its virtio-net header when the device has
     /// offloads (FrameCopyingDevice writes it). Returns false if the host
     /// refused it.
     public func sendToHost(_ frame: UnsafeRawBufferPointer) -> Bool {
-        guard let base = frame.baseAddress, frame.count <= prefix + largestFrameLength else { return false }
+        guard let base = frame.baseAddress, frame.count <= hostPrefix + largestFrameLength else {
+            return false
+        }
         guard riad_unix_write_frame(fd, base, frame.count) == 0 else { return false }
         capture(frame)
         return true
@@ -98,7 +97,7 @@ public struct UnixNetwork {
     public func receiveFromHost(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
         guard let base = buffer.baseAddress else { return nil }
         let count = riad_unix_read_frame(fd, base, buffer.count)
-        guard count > prefix else { return nil }
+        guard count > hostPrefix else { return nil }
         capture(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         return count
     }
@@ -107,7 +106,7 @@ public struct UnixNetwork {
     /// wire carries it: a checksum left to the host completed.
     private func capture(_ frame: UnsafeRawBufferPointer) {
         guard let pcap else { return }
-        guard prefix > 0 else { return pcap.record(frame) }
+        guard hostPrefix > 0 else { return pcap.record(frame) }
         VirtioNetHeader.withWireFrame(frame) { pcap.record($0) }
     }
 }

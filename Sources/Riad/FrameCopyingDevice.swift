@@ -18,10 +18,6 @@ public protocol FrameCopyingDevice: NetworkDevice {
 extension FrameCopyingDevice {
     public var macAddress: MACAddress { MACAddress(bytes: mac) ?? MACAddress(rawValue: 0) }
 
-    /// Bytes before each frame on the host's side: a virtio-net header when
-    /// the device has offloads (a tap opened with IFF_VNET_HDR).
-    private var prefix: Int { offloads.isEmpty ? 0 : VirtioNetHeader.length }
-
     public func transmit(length: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Int) throws(RiadError) {
         try transmit(length: length, metadata: .none, fill)
     }
@@ -29,21 +25,11 @@ extension FrameCopyingDevice {
     public func transmit(
         length: Int, metadata: FrameMetadata, _ fill: (UnsafeMutableRawBufferPointer) -> Int
     ) throws(RiadError) {
-        let prefix = self.prefix
-        guard length >= 0, length <= (metadata == .none ? maximumFrameLength : largestFrameLength) else {
-            throw RiadError(.invalidArgument, "frame length out of range")
-        }
-        guard prefix > 0 || metadata == .none else {
-            throw RiadError(.invalidArgument, "the device has no offloads")
-        }
-        let buffer = FrameBuffers.transmit(prefix + length)
-        let used = fill(UnsafeMutableRawBufferPointer(rebasing: buffer[prefix...]))
-        guard used >= 0, used <= length else {
-            throw RiadError(.invalidArgument, "filled length out of range")
-        }
-        guard used > 0 else { return }
-        let frame = UnsafeMutableRawBufferPointer(rebasing: buffer[..<(prefix + used)])
-        if prefix > 0 { VirtioNetHeader.prefix(frame, sending: metadata) }
+        let frame = try buildFrame(
+            length: length, metadata: metadata,
+            in: { (size) throws(RiadError) -> UnsafeMutableRawBufferPointer in FrameBuffers.transmit(size) },
+            fill)
+        guard let frame else { return }
         guard sendToHost(UnsafeRawBufferPointer(frame)) else {
             throw RiadError(.deviceError, "the host refused the frame")
         }
@@ -56,14 +42,13 @@ extension FrameCopyingDevice {
     public func receive<Result>(_ consume: (UnsafeRawBufferPointer, FrameMetadata) -> Result)
         throws(RiadError) -> Result?
     {
-        let prefix = self.prefix
-        let buffer = FrameBuffers.receive(prefix + largestFrameLength)
+        let buffer = FrameBuffers.receive(hostPrefix + largestFrameLength)
         while true {
             guard let length = receiveFromHost(into: buffer) else { return nil }
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<length])
-            guard prefix > 0 else { return consume(bytes, .none) }
-            // A header the host must not send drops the frame: never trusted.
-            guard let (frame, metadata) = VirtioNetHeader.strip(bytes) else { continue }
+            guard let (frame, metadata) = openFrame(UnsafeRawBufferPointer(rebasing: buffer[..<length]))
+            else {
+                continue
+            }
             return consume(frame, metadata)
         }
     }

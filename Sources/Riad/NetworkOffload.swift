@@ -201,3 +201,45 @@ extension VirtioNetHeader {
         frame[field + 1] = UInt8(value & 0xff)
     }
 }
+
+extension NetworkDevice {
+    /// Bytes before each frame on the host's side: a virtio-net header
+    /// when the device has offloads, else none.
+    public var hostPrefix: Int { offloads.isEmpty ? 0 : VirtioNetHeader.length }
+
+    /// What every device that hands the host whole frames does in
+    /// `transmit`: checks the request, has `buffer` give `hostPrefix +
+    /// length` bytes, lends the frame's part to `fill`, checks what it
+    /// wrote and puts the virtio-net header before it. Returns the bytes to
+    /// hand the host, header included; nil when `fill` wrote nothing.
+    public func buildFrame(
+        length: Int, metadata: FrameMetadata,
+        in buffer: (Int) throws(RiadError) -> UnsafeMutableRawBufferPointer,
+        _ fill: (UnsafeMutableRawBufferPointer) -> Int
+    ) throws(RiadError) -> UnsafeMutableRawBufferPointer? {
+        let prefix = hostPrefix
+        guard length >= 0, length <= (metadata == .none ? maximumFrameLength : largestFrameLength) else {
+            throw RiadError(.invalidArgument, "frame length out of range")
+        }
+        guard prefix > 0 || metadata == .none else {
+            throw RiadError(.invalidArgument, "the device has no offloads")
+        }
+        let bytes = try buffer(prefix + length)
+        let used = fill(UnsafeMutableRawBufferPointer(rebasing: bytes[prefix..<(prefix + length)]))
+        guard used >= 0, used <= length else {
+            throw RiadError(.invalidArgument, "filled length out of range")
+        }
+        guard used > 0 else { return nil }
+        let frame = UnsafeMutableRawBufferPointer(rebasing: bytes[..<(prefix + used)])
+        if prefix > 0 { VirtioNetHeader.prefix(frame, sending: metadata) }
+        return frame
+    }
+
+    /// What every such device does in `receive`: the frame after its
+    /// virtio-net header, with what the header says; nil for a header the
+    /// host must not send (the frame is dropped, never trusted).
+    public func openFrame(_ bytes: UnsafeRawBufferPointer) -> (UnsafeRawBufferPointer, FrameMetadata)? {
+        guard hostPrefix > 0 else { return (bytes, .none) }
+        return VirtioNetHeader.strip(bytes).map { ($0.frame, $0.metadata) }
+    }
+}

@@ -60,7 +60,14 @@ public struct HvtTender {
         let statistics = TenderStatistics(
             mirror: features & RIAD_HVT_FEATURE_TENDER_STATS != 0
                 ? memory.all.baseAddress! + Int(statisticsAddress) : nil)
-        let ring = kick.map { (NetRing(memory: memory, nets: nets, statistics: statistics), kick: $0) }
+        let ring = kick.map {
+            (
+                NetRing(
+                    memory: memory, nets: nets, statistics: statistics,
+                    spinMicroseconds: options.netSpinMicroseconds),
+                kick: $0
+            )
+        }
         try machine.setRegisters(entry: image.entry)
 
         let hypercalls = Hypercalls(

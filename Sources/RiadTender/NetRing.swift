@@ -26,7 +26,9 @@ final class NetRing: @unchecked Sendable {
     /// sleeping thread costs the kernel a kick or a hypercall. Measured
     /// with benchmarks/iperf.sh: 5 µs moved a fifth of the frames by
     /// hypercall, 200 µs about 1 %, with the most throughput.
-    static let spinNanoseconds: UInt64 = 200_000
+    static let defaultSpinMicroseconds: UInt64 = 200
+    /// This ring's spin (`--net-spin`).
+    let spinNanoseconds: UInt64
 
     // Offsets in struct riad_hvt_ring (checked against Solo5's in abi_checks.c).
     private static let entryTailOffset = 0
@@ -50,7 +52,11 @@ final class NetRing: @unchecked Sendable {
     private var completions: UInt32 = 0
 
     /// The ring in `memory`'s reserved area, zeroed (no entries).
-    init(memory: GuestMemory, nets: [UInt64: NetDevice], statistics: TenderStatistics) {
+    init(
+        memory: GuestMemory, nets: [UInt64: NetDevice], statistics: TenderStatistics,
+        spinMicroseconds: UInt64 = NetRing.defaultSpinMicroseconds
+    ) {
+        spinNanoseconds = spinMicroseconds * 1000
         precondition(memory.reservedSize >= UInt64(MemoryLayout<riad_hvt_ring>.size))
         self.memory = memory
         self.address = memory.size
@@ -107,7 +113,7 @@ final class NetRing: @unchecked Sendable {
     private func serve(kick: Int32) -> Never {
         while true {
             var found = false
-            let until = monotonicNanoseconds() &+ Self.spinNanoseconds
+            let until = monotonicNanoseconds() &+ spinNanoseconds
             spinning: while true {
                 for _ in 0..<64 {
                     if load(Self.entryTailOffset) != head {

@@ -33,6 +33,9 @@ public struct TenderOptions: Equatable {
     /// it on its taps (`--net-offload`): 64 KiB TCP segments, checksums left
     /// to the host.
     public var netOffload = true
+    /// How long the net ring's I/O thread polls after its last entry
+    /// before it sleeps (`--net-spin`, µs).
+    public var netSpinMicroseconds: UInt64 = 200
     /// Print what the run cost (exits by kind, frames and bytes) at exit.
     public var showStatistics = false
 
@@ -57,6 +60,9 @@ public struct TenderOptions: Equatable {
           --pcap:NAME=FILE              write the frames network device NAME sends and receives to FILE
           --net-ring=on|off             offer network devices the shared ring (default on); off: one
                                         hypercall per frame
+          --net-spin=MICROSECONDS       how long the net ring's I/O thread polls after its last entry
+                                        before it sleeps (default 200); longer keeps a stream off the
+                                        slower paths, shorter leaves the host's CPU to others
           --net-offload=on|off          let a Riad kernel send and receive 64 KiB TCP segments and leave
                                         checksums to the host, on taps (default on)
           --stats                       at exit, print the run's exits by kind and the frames and
@@ -144,6 +150,13 @@ public struct TenderOptions: Equatable {
         let value = String(option[option.index(after: equals)...])
         if key == "--forward" {
             forwards.append(try PortForward.parse(value))
+            return
+        }
+        if key == "--net-spin" {
+            guard let microseconds = UInt64(value), microseconds <= 1_000_000 else {
+                throw TenderError("--net-spin=\(value): expected microseconds from 0 to 1000000")
+            }
+            netSpinMicroseconds = microseconds
             return
         }
         if key == "--net-offload" {

@@ -181,7 +181,7 @@ final class NetRingEndToEndTests: XCTestCase {
         try namespace.run("/sbin/ip", ["addr", "add", "10.0.0.1/24", "dev", tap]).check()
         try namespace.run("/sbin/ip", ["link", "set", tap, "up"]).check()
         let tender = try namespace.start(
-            Support.tender, ["--stats", "--net:service0=\(tap)", kernel.path], output: "solo5-ring")
+            Support.tender, ["--stats", "--net:service0=\(tap)", kernel.path])
         defer { tender.stop() }
         try tender.waitForOutput(containing: "Serving ping on 10.0.0.2")
         // The kernel counts 10000 good requests, no more, no fewer: a flood
@@ -291,64 +291,7 @@ private final class NetworkNamespace {
     }
 
     /// Starts a command in the namespace, its output to a file.
-    func start(_ executable: String, _ arguments: [String], output: String) throws -> Background {
-        try Background("/sbin/ip", ["netns", "exec", name, executable] + arguments, output: output)
-    }
-}
-
-/// A process running while the test goes on; stopped at the latest when
-/// the test ends.
-private final class Background {
-    let process = Process()
-    let outputFile: URL
-
-    init(_ executable: String, _ arguments: [String], output: String) throws {
-        outputFile = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "riad-\(output)-\(getpid()).out")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: outputFile)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(at: outputFile)
-    }
-
-    var isRunning: Bool { process.isRunning }
-
-    var output: String {
-        String(decoding: (try? Data(contentsOf: outputFile)) ?? Data(), as: UTF8.self)
-    }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
-
-    /// Its exit status, once it has exited within `timeout` seconds (else
-    /// it is stopped, and the status is -1).
-    func waitForExit(timeout: TimeInterval) -> Int32 {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            stop()
-            return -1
-        }
-        return process.terminationStatus
-    }
-
-    func waitForOutput(containing text: String, timeout: TimeInterval = 30) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if output.contains(text) { return }
-            if !process.isRunning { break }
-            usleep(20_000)
-        }
-        throw TestFailure(description: "no \"\(text)\" in: \(output)")
+    func start(_ executable: String, _ arguments: [String]) throws -> BackgroundKernel {
+        try BackgroundKernel("/sbin/ip", ["netns", "exec", name, executable] + arguments)
     }
 }
