@@ -120,9 +120,12 @@ linux_in=$(ip netns exec riadbench-a python3 "$client" 10.85.0.2 5001 send "$sec
 linux_out=$(ip netns exec riadbench-a python3 "$client" 10.85.0.2 5002 receive "$seconds")
 kill $pyserver 2>/dev/null || true
 
-python3 - "$riad_in" "$riad_out" "$iperf_in" "$iperf_out" "$linux_in" "$linux_out" <<'PY'
+python3 - "$riad_in" "$riad_out" "$iperf_in" "$iperf_out" "$linux_in" "$linux_out" \
+    "$(git rev-parse --short HEAD)" "$seconds" <<'PY'
 import sys
-ri, ro, ii, io, li, lo = map(float, sys.argv[1:])
+ri, ro, ii, io, li, lo = map(float, sys.argv[1:7])
+commit, seconds = sys.argv[7:9]
+print(f"commit {commit}; {seconds} s each way")
 print(f"host -> kernel: Riad on hvt {ri:.3f} Gbit/s; Linux veth iperf3 {ii:.3f} (ratio {ri/ii:.3f}); "
       f"Linux veth, same client {li:.3f} (ratio {ri/li:.3f})")
 print(f"kernel -> host: Riad on hvt {ro:.3f} Gbit/s; Linux veth iperf3 {io:.3f} (ratio {ro/io:.3f}); "
