@@ -310,6 +310,18 @@ final class BackgroundKernel {
         throw TestFailure(description: "no \"\(text)\" in the output: \(output)")
     }
 
+    /// Waits up to `timeout` for the program to exit by itself: its
+    /// status, or -1 (and it is stopped) if it did not.
+    func waitForExit(timeout: TimeInterval) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            stop()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
     /// Stops the program if it still runs; returns what it printed.
     @discardableResult
     func stop() -> String {
