@@ -91,7 +91,8 @@ public struct VirtioNetHeader: Equatable, Sendable {
         header.checksumOffset = u16(8)
         let frameLength = bytes.count - length
         switch header.gsoType & ~gsoECN {
-        case gsoNone: break
+        // ECN alone, with no segmentation, is no type (Linux refuses it too).
+        case gsoNone: guard header.gsoType == gsoNone else { throw .unknownGSOType }
         case gsoTCPv4, gsoTCPv6:
             guard header.gsoSize > 0 else { throw .badSegmentSize }
             guard Int(header.headerLength) <= frameLength else { throw .headersOutsideFrame }

@@ -48,6 +48,8 @@ final class VirtioNetHeaderTests: XCTestCase {
             parse(bytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], frameLength: 13)), .failure(.truncated))
         XCTAssertEqual(parse(bytes([0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), .failure(.unknownGSOType))
         XCTAssertEqual(parse(bytes([0, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])), .failure(.unknownGSOType))
+        // The ECN bit with no segmentation type (found by fuzz-net).
+        XCTAssertEqual(parse(bytes([0, 0x80, 0, 1, 8, 0, 0, 0, 0, 0, 0, 0])), .failure(.unknownGSOType))
         // A GSO segment with a segment size of 0.
         XCTAssertEqual(parse(bytes([0, 1, 54, 0, 0, 0, 0, 0, 0, 0, 0, 0])), .failure(.badSegmentSize))
         // Headers longer than the frame.
