@@ -61,8 +61,6 @@ __attribute__((noreturn)) void riad_hvt_abort(const char *message);
  * Network devices (net.c): through the tender's shared net ring when it
  * offers one, through the NET_* hypercalls otherwise. One thread only.
  */
-/* 1 if frames go through the net ring. */
-int riad_hvt_net_ring_active(void);
 /* 1 if the tender offered NET_OFFLOAD: every frame starts with a
  * riad_virtio_net_hdr (riad_hvt_abi.h) and may be up to
  * RIAD_HVT_OFFLOAD_FRAME_MAX bytes. */

@@ -116,8 +116,6 @@ void riad_hvt_net_init(const struct riad_hvt_boot_info *boot_info)
     next_id = 0;
 }
 
-int riad_hvt_net_ring_active(void) { return ring != NULL; }
-
 int riad_hvt_net_offload(void) { return offload; }
 
 static uint64_t heap_size(void)
